@@ -1,0 +1,1 @@
+"""Publication: the one public record, and the pure formatters rendered from it."""
