@@ -74,7 +74,8 @@ def iter_records(paths: Iterable[Path]) -> Iterator[tuple[str, Mapping[str, Any]
     """Yield ``(kind, record, where)`` from fixture files or directories, streaming JSON lines."""
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix in (".toml", ".jsonl"))
+            # config.toml beside the data is the quick start's configuration, not data.
+            files = sorted(p for p in path.iterdir() if p.suffix in (".toml", ".jsonl") and p.name != "config.toml")
             yield from iter_records(files)
             continue
         if not path.exists():
