@@ -13,9 +13,9 @@ rm -f "$DB_FILE" "$DB_FILE-wal" "$DB_FILE-shm"
 cat <<'TXT'
 
 Try, in another terminal:
-  whois -h 127.0.0.1 -p 4343 hansen-consulting.example
+  whois -h 127.0.0.1 -p 4343 acme-widgets.example
   whois -h 127.0.0.1 -p 4343 help
-  curl -s http://127.0.0.1:8080/domain/hansen-consulting.example | python3 -m json.tool
+  curl -s http://127.0.0.1:8080/domain/acme-widgets.example | python3 -m json.tool
   .venv/bin/registrar domain list
 (docs/fixtures.md lists every sample domain and the case it covers.)
 
