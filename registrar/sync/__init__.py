@@ -1,0 +1,1 @@
+"""The registry sync: push the public records to registry operators over EPP."""
