@@ -195,7 +195,8 @@ class EppClient:
             if raw is not None:
                 raw.close()
             self._drop()
-            raise EppConnectError(f"cannot establish EPP session with {self.host}:{self.port}: {exc}") from exc
+            raise EppConnectError(
+                f"cannot establish EPP session with {self.host}:{self.port}: {exc}") from exc
         self.greeting = greeting
         log.info("EPP connected to %s:%s (%s, %s)", self.host, self.port, greeting.sv_id, sock.version())
         return greeting
@@ -255,7 +256,8 @@ class EppClient:
                 data = sock.recv(65536)
             except TimeoutError as exc:
                 self._drop()
-                raise EppTimeout(f"no response within {self.read_timeout}s", command_sent=command_sent) from exc
+                raise EppTimeout(f"no response within {self.read_timeout}s",
+                                 command_sent=command_sent) from exc
             except OSError as exc:  # includes ssl.SSLError
                 self._drop()
                 raise EppConnectionLost(f"connection lost: {exc}", command_sent=command_sent) from exc
