@@ -56,7 +56,11 @@ def run_worker(config: Config, db_url: str, socks: dict[str, socket.socket]) -> 
     if config.server.metrics_port:
         from whois_server.metrics import start_metrics_server
 
-        start_metrics_server(config.server.metrics_port, config.server.host, reactor)
+        try:
+            start_metrics_server(config.server.metrics_port, config.server.host, reactor)
+        except Exception as exc:  # another worker already serves the metrics port
+            log.info("metrics port %d not opened in this worker: %s", config.server.metrics_port,
+                     type(exc).__name__)
     reactor.run()
     return 0
 
