@@ -186,6 +186,8 @@ class EppClient:
         raw: socket.socket | None = None
         try:
             raw = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+            # strict request/response with small frames: don't let Nagle + delayed ACK stall us
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock = self._ctx.wrap_socket(raw, server_hostname=self.server_hostname)
             raw = None
             self._sock = sock
