@@ -135,7 +135,9 @@ class ServerConfig:
     host: str = _doc("Address both listeners bind (`::` for IPv4+IPv6).", "127.0.0.1")
     workers: int = _doc("Worker processes sharing the listening sockets (one core each).", 1)
     listen_backlog: int = _doc("Listen backlog of each listening socket.", 1024)
-    cache_ttl: float = _doc("Seconds a public record stays cached in a worker (0 disables the cache).", 2.0)
+    cache_ttl: float = _doc("Seconds a public record stays cached in a worker (0 disables the cache).", 60.0)
+    cache_invalidation_interval: float = _doc(
+        "Seconds between checks of the change journal; any new entry empties the caches (0: TTL only).", 1.0)
     cache_size: int = _doc("Public records (and misses) cached per worker.", 100_000)
     db_threads: int = _doc("Threads running database work off the reactor, per worker.", 4)
     log_queries: bool = _doc("Write one log line per query (no personal data).", True)
@@ -273,6 +275,8 @@ def _check(config: Config) -> None:
     positive("server.db_threads", config.server.db_threads)
     positive("server.listen_backlog", config.server.listen_backlog)
     positive("policy.verification_days", config.policy.verification_days)
+    if config.server.cache_invalidation_interval < 0:
+        raise ConfigError("server.cache_invalidation_interval: must not be negative")
     if config.server.cache_ttl < 0:
         raise ConfigError("server.cache_ttl: must not be negative")
     if config.policy.retention_days < 0:

@@ -101,7 +101,7 @@ def iter_records(paths: Iterable[Path]) -> Iterator[tuple[str, Mapping[str, Any]
                     except json.JSONDecodeError as exc:
                         raise FixtureError(f"{path.name} line {lineno}: not valid JSON: {exc}") from None
                     kind = record.pop("kind", None) if isinstance(record, dict) else None
-                    if kind not in KINDS:
+                    if not isinstance(kind, str) or kind not in KINDS:
                         raise FixtureError(f"{path.name} line {lineno}: kind must be contact, host or domain")
                     yield kind, record, f"{path.name} line {lineno}"
         else:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
@@ -95,7 +95,8 @@ def find_domain(session: Session, a_label: str, *, include_deleted: bool = False
 
 def find_host(session: Session, name: str) -> Host | None:
     """The host object with this A-label name, with its addresses."""
-    return session.scalars(select(Host).where(Host.ldh_name == name).options(selectinload(Host.addresses))).one_or_none()
+    stmt = select(Host).where(Host.ldh_name == name).options(selectinload(Host.addresses))
+    return session.scalars(stmt).one_or_none()
 
 
 def host_in_use(session: Session, host: Host) -> list[str]:
@@ -124,6 +125,11 @@ def sponsored_host(session: Session, name: str) -> Host | None:
             return host
         parent = parent.split(".", 1)[1]
     return None
+
+
+def latest_journal_id(session: Session) -> int | None:
+    """The highest change-journal id (``None`` when the journal is empty)."""
+    return session.execute(select(func.max(JournalEntry.id))).scalar()
 
 
 def journal(session: Session, *, actor: str, object_type: str, object_key: str, action: str,

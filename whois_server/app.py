@@ -85,7 +85,11 @@ def listen(components: ServerComponents, reactor: Any, host: str, whois_port: in
 
 def drain(components: ServerComponents, reactor: Any, grace: float = 10.0) -> Deferred[Any]:
     """Stop accepting, then wait (at most ``grace`` seconds) for connections in flight."""
-    stops = [d for p in components.ports if (d := p.stopListening()) is not None]
+    stops: list[Deferred[None]] = []
+    for port in components.ports:
+        stopped = port.stopListening()  # type: ignore[misc]
+        if stopped is not None:
+            stops.append(stopped)
     done: Deferred[Any] = Deferred()
 
     def wait_for_idle(_: object = None, waited: float = 0.0) -> None:

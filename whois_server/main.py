@@ -53,6 +53,13 @@ def run_worker(config: Config, db_url: str, socks: dict[str, socket.socket]) -> 
         components.ports.append(adopt(reactor, sock, factory))
         sock.close()
     reactor.addSystemEventTrigger("before", "shutdown", drain, components, reactor)
+    if config.server.log_queries:
+        from whois_server.querylog import QueryLogWriter, install_writer
+
+        writer = QueryLogWriter(sys.stderr, reactor)
+        install_writer(writer)
+        reactor.addSystemEventTrigger("after", "shutdown", writer.flush)
+    reactor.callWhenRunning(components.service.start_invalidation)
     if config.server.metrics_port:
         from whois_server.metrics import start_metrics_server
 

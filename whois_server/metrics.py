@@ -12,10 +12,16 @@ LATENCY = Histogram("rdds_query_seconds", "Time from query to reply", ["protocol
 RATE_LIMITED = Counter("rdds_rate_limited_total", "Queries refused by the rate limiter", ["protocol"])
 
 
+_CHILDREN: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
 def observe(protocol: str, outcome: str, seconds: float) -> None:
-    """Count one answered query."""
-    QUERIES.labels(protocol, outcome).inc()
-    LATENCY.labels(protocol).observe(seconds)
+    """Count one answered query (labelled children are resolved once per pair)."""
+    children = _CHILDREN.get((protocol, outcome))
+    if children is None:
+        children = _CHILDREN[(protocol, outcome)] = (QUERIES.labels(protocol, outcome), LATENCY.labels(protocol))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def start_metrics_server(port: int, host: str, reactor: Any) -> None:
@@ -25,5 +31,5 @@ def start_metrics_server(port: int, host: str, reactor: Any) -> None:
     from twisted.web.server import Site
 
     root = Resource()
-    root.putChild(b"metrics", MetricsResource())
+    root.putChild(b"metrics", MetricsResource())  # type: ignore[arg-type]
     reactor.listenTCP(port, Site(root), interface=host)

@@ -3,8 +3,11 @@
 Protocol code parses and formats; it asks this service for public records and never touches
 the database. Public records are cached per worker for ``server.cache_ttl`` seconds (misses
 too, so bots probing random names cost one query per name per TTL); a cached answer is
-returned without a thread hop or a database round trip. Concurrent lookups of the same name
-share one database trip. A database failure becomes :class:`ServiceUnavailable`, which the
+returned without a thread hop or a database round trip. Every
+``server.cache_invalidation_interval`` seconds one cheap query reads the highest change-journal
+id; when it moved (a consent, a correction, a deletion, a sync), the caches are emptied, so a
+change reaches WHOIS and RDAP within about a second while hot records stay cached. Concurrent
+lookups of the same name share one database trip. A database failure becomes :class:`ServiceUnavailable`, which the
 protocols turn into a short temporary-failure reply; the next lookup tries again.
 """
 
@@ -20,7 +23,7 @@ from twisted.python.failure import Failure
 
 from registrar.config import Config
 from registrar.publication.record import PublicHost, PublicRecord, build_public_record, public_host, registrar_info
-from registrar.storage import find_domain, sponsored_host
+from registrar.storage import find_domain, latest_journal_id, sponsored_host
 from whois_server.dbthreads import DatabaseThreads
 from whois_server.ratelimit import Clock
 
@@ -47,10 +50,10 @@ class TTLCache(Generic[V]):
         """The cached value, or the module's ``_MISSING`` sentinel."""
         entry = self._data.get(key)
         if entry is None:
-            return _MISSING  # type: ignore[no-any-return]
+            return _MISSING
         if entry[0] <= self.clock.seconds():
             del self._data[key]
-            return _MISSING  # type: ignore[no-any-return]
+            return _MISSING
         return entry[1]
 
     def put(self, key: str, value: V) -> None:
@@ -78,8 +81,39 @@ class RegistrationDataService:
         self._domains: TTLCache[PublicRecord | None] = TTLCache(clock, ttl, size)
         self._hosts: TTLCache[PublicHost | None] = TTLCache(clock, ttl, max(1, size // 10))
         self._inflight: dict[tuple[str, str], list[Deferred[Any]]] = {}
+        self._journal_id: int | None = None
+        self._watch: Any = None
 
-    def cached_domain(self, a_label: str) -> PublicRecord | None | Any:
+    def start_invalidation(self) -> None:
+        """Start watching the change journal (no-op when caching or watching is off)."""
+        interval = self.config.server.cache_invalidation_interval
+        if interval <= 0 or self.config.server.cache_ttl <= 0 or self._watch is not None:
+            return
+
+        def seen(latest: int | None) -> None:
+            if latest != self._journal_id:
+                if self._journal_id is not None:
+                    self.invalidate()
+                self._journal_id = latest
+
+        def tick() -> None:
+            d = self.threads.run(latest_journal_id)
+            d.addCallback(seen)
+            d.addErrback(lambda f: log.warning("journal check failed: %s", f.type.__name__ if f.type else "?"))
+            d.addBoth(lambda _: schedule())
+
+        def schedule() -> None:
+            self._watch = self.clock.callLater(interval, tick)  # type: ignore[attr-defined]
+
+        tick()
+
+    def stop_invalidation(self) -> None:
+        """Stop watching the journal."""
+        if self._watch is not None and self._watch.active():
+            self._watch.cancel()
+        self._watch = None
+
+    def cached_domain(self, a_label: str) -> PublicRecord | Any | None:
         """The cached record (or ``None`` for a cached miss); ``MISSING`` when not cached."""
         return self._domains.get(a_label)
 

@@ -24,7 +24,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from registrar.config import PrivacyConfig, RegistrarConfig
 from registrar.models import ConsentElement, Contact, Domain, Host
@@ -99,7 +99,7 @@ class PublicContact:
     fax_ext: Element[str]
     email: Element[str]
 
-    def elements(self) -> Iterator[Element[object]]:
+    def elements(self) -> Iterator[Element[Any]]:
         """All elements in a stable order."""
         for f in ("registry_id", "name", "organization", "street", "city", "state_province", "postal_code",
                   "country_code", "phone", "phone_ext", "fax", "fax_ext", "email"):
@@ -180,7 +180,7 @@ class PublicRecord:
         if self.tech is not None:
             yield self.tech
 
-    def elements(self) -> Iterator[Element[object]]:
+    def elements(self) -> Iterator[Element[Any]]:
         """Every personal or optional element, for parity and redaction checks."""
         yield self.registry_domain_id
         for contact in self.contacts():
