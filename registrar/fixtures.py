@@ -100,10 +100,10 @@ def iter_records(paths: Iterable[Path]) -> Iterator[tuple[str, Mapping[str, Any]
                         record = json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise FixtureError(f"{path.name} line {lineno}: not valid JSON: {exc}") from None
-                    kind = record.pop("kind", None) if isinstance(record, dict) else None
-                    if not isinstance(kind, str) or kind not in KINDS:
+                    line_kind = record.pop("kind", None) if isinstance(record, dict) else None
+                    if not isinstance(line_kind, str) or line_kind not in KINDS:
                         raise FixtureError(f"{path.name} line {lineno}: kind must be contact, host or domain")
-                    yield kind, record, f"{path.name} line {lineno}"
+                    yield line_kind, record, f"{path.name} line {lineno}"
         else:
             raise FixtureError(f"{path}: fixture files end in .toml or .jsonl")
 

@@ -77,23 +77,23 @@ def test_phone_country_email() -> None:
     """Phones in +CC.NNNN form, ISO alpha-2 countries, RFC 5322 emails."""
     assert validate_phone("+49.301234567", "phone") == "+49.301234567"
     for bad in ("+49 30 1234567", "0301234567", "+1234.5", "+1."):
-        with pytest.raises(ValidationError, match="phone: .*CC.NNNN"):
+        with pytest.raises(ValidationError, match=r"phone: .*CC\.NNNN"):
             validate_phone(bad, "phone")
     assert validate_country("de", "country_code") == "DE"
     for bad in ("XX", "DEU", "", "UK"):
         with pytest.raises(ValidationError, match="country_code"):
             validate_country(bad, "country_code")
     assert validate_email_address("anna@example.com", "email") == "anna@example.com"
-    with pytest.raises(ValidationError, match="email: .*not a valid email"):
+    with pytest.raises(ValidationError, match=r"email: .*not a valid email"):
         validate_email_address("anna@@example", "email")
 
 
 def test_ds_and_statuses() -> None:
     """DS digests must match their type; statuses must be EPP statuses and 'ok' stands alone."""
     assert validate_ds(1, 13, 2, "a" * 64) == (1, 13, 2, "A" * 64)
-    with pytest.raises(ValidationError, match="ds.digest: digest type 2 needs 64"):
+    with pytest.raises(ValidationError, match=r"ds\.digest: digest type 2 needs 64"):
         validate_ds(1, 13, 2, "ab")
-    with pytest.raises(ValidationError, match="ds.key_tag"):
+    with pytest.raises(ValidationError, match=r"ds\.key_tag"):
         validate_ds(70000, 13, 2, "a" * 64)
     with pytest.raises(ValidationError, match="not an EPP domain status"):
         validate_statuses(["locked"])
