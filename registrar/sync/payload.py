@@ -57,8 +57,13 @@ def _value(element: Element[str], placeholder: str, hidden: set[str], disclose: 
 
 
 def epp_contact(contact: PublicContact, domain: str, registry: RegistryConfig,
-                privacy: PrivacyConfig) -> ContactData:
-    """The thick-public EPP view of a contact, from its public record."""
+                privacy: PrivacyConfig, *, fallback_cc: str | None = None) -> ContactData:
+    """The thick-public EPP view of a contact, from its public record.
+
+    EPP requires a valid ISO 3166 country code, but the tech contact's address is not in the
+    Registration Data Policy's tech data set: ``fallback_cc`` (the registrant's country, which is
+    always public) is sent instead, with ``addr`` listed in ``<contact:disclose flag="0">``.
+    """
     hidden: set[str] = set()
     placeholder = registry.redaction_placeholder
     name = _value(contact.name, placeholder, hidden, "name")
@@ -86,7 +91,8 @@ def epp_contact(contact: PublicContact, domain: str, registry: RegistryConfig,
         role = "registrant" if contact.role == "registrant" else "tech"
         email = privacy.relay_address.format(token=relay_token(privacy.relay_secret, domain, role))
         hidden.add("email")
-    cc = contact.country_code.value or "ZZ"
+    cc = contact.country_code.value if contact.country_code.published and contact.country_code.value \
+        else (fallback_cc or "ZZ")
     return ContactData(
         id=epp_contact_id(domain, contact.role), name=name, org=org, street=street, city=city,
         sp=contact.state_province.value, pc=pc, cc=cc, voice=voice, voice_ext=voice_ext, fax=fax,
@@ -109,5 +115,7 @@ def desired_domain(record: PublicRecord, registry: RegistryConfig, privacy: Priv
         client_statuses=frozenset(s for s in record.statuses if s in CLIENT_STATUSES),
         ds=tuple(DSRecord(d.key_tag, d.algorithm, d.digest_type, d.digest) for d in record.ds_records),
         registrant=epp_contact(record.registrant, record.ldh_name, registry, privacy) if thick else None,
-        tech=epp_contact(record.tech, record.ldh_name, registry, privacy) if thick and record.tech else None,
+        tech=epp_contact(record.tech, record.ldh_name, registry, privacy,
+                         fallback_cc=record.registrant.country_code.value)
+        if thick and record.tech else None,
     )
