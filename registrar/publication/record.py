@@ -253,8 +253,9 @@ def public_contact(contact: Contact, role: Role, domain: str, privacy: PrivacyCo
                         ConsentElement.PHONE in consent, RedactionMethod.REMOVAL)
     registry_id = _policy(id_name, contact.registry_roid, ConsentElement.REGISTRY_ID in consent,
                           RedactionMethod.REMOVAL)
-    if contact.registry_roid is None and ConsentElement.REGISTRY_ID not in consent:
-        # Whether the registry has assigned an ID is itself not public: signal it as redacted.
+    if contact.registry_roid is None:
+        # No registry ID to publish (thin registry, or not yet assigned): RDAP omits the handle, and
+        # the profile (rdapct -63100...) then wants a removal redaction, consent or not.
         registry_id = _redacted(id_name, RedactionMethod.REMOVAL)
     name = _policy(f"{label} Name", contact.name, ConsentElement.NAME in consent, RedactionMethod.EMPTY_VALUE)
     if role == "technical":
