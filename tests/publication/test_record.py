@@ -197,16 +197,16 @@ def test_absent_values_are_absent_not_redacted() -> None:
         is Disposition.ABSENT
 
 
-def test_registry_id_unknown_is_still_redacted_without_consent() -> None:
-    """Whether the registry assigned a contact ID is itself not public."""
-    contact = make_contact(set())
+@pytest.mark.parametrize("consent", [set(), {E.REGISTRY_ID}], ids=["no-consent", "consent"])
+@pytest.mark.parametrize("role", ["registrant", "technical"])
+def test_registry_id_unknown_is_signalled_as_redacted(role: str, consent: set[ConsentElement]) -> None:
+    """No registry ID stored (thin registry, not yet assigned): RDAP omits the handle, so the record
+    says REDACTED (removal) whatever the consent; whether an ID exists is not revealed either."""
+    contact = make_contact(consent)
     contact.registry_roid = None
-    assert public_contact(contact, "registrant", DOMAIN, PRIVACY["web-form"]).registry_id.disposition \
-        is Disposition.REDACTED
-    contact = make_contact({E.REGISTRY_ID})
-    contact.registry_roid = None
-    assert public_contact(contact, "registrant", DOMAIN, PRIVACY["web-form"]).registry_id.disposition \
-        is Disposition.ABSENT
+    element = public_contact(contact, role, DOMAIN, PRIVACY["web-form"]).registry_id  # type: ignore[arg-type]
+    assert element.disposition is Disposition.REDACTED
+    assert element.method is RedactionMethod.REMOVAL and element.value is None
 
 
 def _domain(**contacts: Contact | None) -> Domain:
