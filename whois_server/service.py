@@ -30,7 +30,8 @@ from whois_server.ratelimit import Clock
 log = logging.getLogger(__name__)
 
 V = TypeVar("V")
-_MISSING: Any = object()
+MISSING: Any = object()
+"""Returned by :meth:`RegistrationDataService.cached_domain` when nothing is cached."""
 
 
 class ServiceUnavailable(Exception):
@@ -47,13 +48,13 @@ class TTLCache(Generic[V]):
         self._data: dict[str, tuple[float, V]] = {}
 
     def get(self, key: str) -> V:
-        """The cached value, or the module's ``_MISSING`` sentinel."""
+        """The cached value, or the module's ``MISSING`` sentinel."""
         entry = self._data.get(key)
         if entry is None:
-            return _MISSING
+            return MISSING
         if entry[0] <= self.clock.seconds():
             del self._data[key]
-            return _MISSING
+            return MISSING
         return entry[1]
 
     def put(self, key: str, value: V) -> None:
@@ -120,7 +121,7 @@ class RegistrationDataService:
     def lookup_domain(self, a_label: str) -> Deferred[PublicRecord | None]:
         """The public record of a live domain we sponsor, or ``None``."""
         cached = self._domains.get(a_label)
-        if cached is not _MISSING:
+        if cached is not MISSING:
             return succeed(cached)
         privacy, registrar = self.config.privacy, self.registrar
 
@@ -133,7 +134,7 @@ class RegistrationDataService:
     def lookup_host(self, a_label: str) -> Deferred[PublicHost | None]:
         """A name server of a domain we sponsor (or under one of our domains), or ``None``."""
         cached = self._hosts.get(a_label)
-        if cached is not _MISSING:
+        if cached is not MISSING:
             return succeed(cached)
 
         def work(session: Session) -> PublicHost | None:

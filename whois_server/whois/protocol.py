@@ -48,7 +48,7 @@ from registrar.publication import whois_text
 from registrar.publication.record import PublicHost, PublicRecord, RegistrarInfo
 from whois_server.querylog import log_query
 from whois_server.ratelimit import RateLimiter, client_key
-from whois_server.service import ServiceUnavailable
+from whois_server.service import MISSING, ServiceUnavailable
 from whois_server.whois.query import BadQuery, parse_query
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,9 @@ class LookupService(Protocol):
 
     def lookup_domain(self, a_label: str) -> Deferred[PublicRecord | None]:
         """The public record of a live domain we sponsor, or ``None``."""
+
+    def cached_domain(self, a_label: str) -> PublicRecord | Any | None:
+        """The cached record, ``None`` for a cached miss, or ``MISSING``."""
 
     def lookup_host(self, a_label: str) -> Deferred[PublicHost | None]:
         """A name server of a domain we sponsor, or ``None``."""
@@ -171,6 +174,10 @@ class WhoisProtocol(TwistedProtocol, TimeoutMixin):
             return
         self._kind = kind = query.kind
         if kind == "domain":
+            cached = f.service.cached_domain(query.name)
+            if cached is not MISSING:  # the common case: no Deferred, no thread hop
+                self._domain_answer(cached, query.name)
+                return
             f.service.lookup_domain(query.name).addCallbacks(
                 self._domain_answer, self._lookup_failed, callbackArgs=(query.name,)).addErrback(self._crashed)
         elif kind == "nameserver":

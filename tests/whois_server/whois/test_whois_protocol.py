@@ -33,7 +33,7 @@ from registrar.publication.record import (
 )
 from registrar.storage import Database
 from whois_server.ratelimit import RateLimiter
-from whois_server.service import RegistrationDataService, ServiceUnavailable
+from whois_server.service import MISSING, RegistrationDataService, ServiceUnavailable
 from whois_server.whois.protocol import WhoisFactory, WhoisProtocol
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -96,6 +96,13 @@ class FakeService:
     def lookup_domain(self, a_label: str) -> Deferred[PublicRecord | None]:
         return self._answer(self.record if a_label == self.record.ldh_name else None)
 
+    def cached_domain(self, a_label: str) -> Any:
+        """Cached only in mode "cached" (the synchronous path); MISSING otherwise."""
+        if self.mode == "cached":
+            self.calls += 1
+            return self.record if a_label == self.record.ldh_name else None
+        return MISSING
+
     def lookup_host(self, a_label: str) -> Deferred[PublicHost | None]:
         return self._answer(self.host if a_label == self.host.ldh_name else None)
 
@@ -147,6 +154,14 @@ def test_domain_query_crlf_or_lf(h: Harness, ending: bytes) -> None:
     reply = h.query(b"sample-domain.example" + ending)
     assert reply == whois_text.format_domain(h.service.record, h.now()).encode()
     assert h.factory.open_connections == 0
+
+
+def test_cached_record_answers_synchronously(h: Harness) -> None:
+    """A record the service has cached is answered without a Deferred lookup; a cached miss too."""
+    h.service.mode = "cached"
+    assert h.query(b"sample-domain.example\r\n") == whois_text.format_domain(h.service.record, h.now()).encode()
+    assert h.query(b"absent.example\r\n").startswith(b'No match for "absent.example".')
+    assert h.service.calls == 2
 
 
 def test_query_in_pieces_and_trailing_data_ignored(h: Harness) -> None:
