@@ -153,29 +153,11 @@ def make_database(directory: Path) -> str:
     return url
 
 
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(type(value))
-
-
 def write_config(path: Path, overrides: dict[str, dict[str, Any]]) -> Path:
-    """``fixtures/config.toml`` merged with ``overrides`` (tables of scalars)."""
-    base = tomllib.loads((FIXTURES / "config.toml").read_text(encoding="utf-8"))
-    for table, values in overrides.items():
-        base.setdefault(table, {}).update(values)
-    lines: list[str] = []
-    for table, values in base.items():
-        lines.append(f"[{table}]")
-        lines += [f"{key} = {toml_value(value)}" for key, value in values.items()]
-        lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    """``fixtures/config.toml`` merged with ``overrides``."""
+    from registrar.config import merged_config_text
+
+    path.write_text(merged_config_text(FIXTURES / "config.toml", overrides), encoding="utf-8")
     return path
 
 

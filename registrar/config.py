@@ -357,6 +357,18 @@ def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def merged_config_text(base: str | os.PathLike[str], overrides: Mapping[str, Any]) -> str:
+    """The TOML text of the file ``base`` with ``overrides`` (nested tables) merged over it.
+
+    Used to derive a configuration from a shipped one (tests, benchmarks, demos).
+    """
+    import tomli_w
+
+    with open(base, "rb") as fh:
+        data = tomllib.load(fh)
+    return tomli_w.dumps(_merge(data, overrides))
+
+
 def resolve_database_url(cli_value: str | None, config: Config | None = None) -> str:
     """The database URL: ``--db``, else ``REGISTRAR_DATABASE_URL``, else the config, else SQLite."""
     if cli_value:

@@ -144,34 +144,11 @@ def fixture_db_url(backend: str, tmp_path_factory: pytest.TempPathFactory,
 
 
 def write_config(path: Path, overrides: dict[str, dict[str, Any]]) -> Path:
-    """Write ``fixtures/config.toml`` merged with ``overrides`` (tables of scalars/arrays) to ``path``."""
-    import tomllib
+    """Write ``fixtures/config.toml`` merged with ``overrides`` to ``path``."""
+    from registrar.config import merged_config_text
 
-    base = tomllib.loads((FIXTURES / "config.toml").read_text(encoding="utf-8"))
-    for table, values in overrides.items():
-        base.setdefault(table, {}).update(values)
-    lines = []
-    for table, values in base.items():
-        lines.append(f"[{table}]")
-        for key, value in values.items():
-            lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text(merged_config_text(FIXTURES / "config.toml", overrides), encoding="utf-8")
     return path
-
-
-def _toml_value(value: Any) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(type(value))
 
 
 TEST_SERVER_DEFAULTS: dict[str, dict[str, Any]] = {
