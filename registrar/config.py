@@ -110,7 +110,9 @@ class WhoisConfig:
     enabled: bool = _doc("Run the port-43 service.", True)
     port: int = _doc("TCP port (43 in production; the quick start uses 4343).", 4343)
     max_query_length: int = _doc("Longest accepted query line in bytes; longer gets an error and close.", 512)
-    idle_timeout: float = _doc("Seconds a connection may stay silent before it is closed.", 15.0)
+    idle_timeout: float = _doc(
+        "Seconds a client has from connecting to send its whole query (partial data does not extend it); "
+        "also the longest a reply may take before the temporary-failure line.", 15.0)
     max_connections: int = _doc("Open port-43 connections allowed per worker process.", 2000)
     max_connections_per_client: int = _doc("Concurrent connections allowed per client key.", 4)
 

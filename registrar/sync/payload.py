@@ -11,6 +11,7 @@ listed in ``<contact:disclose flag="0">``; the email is the public relay address
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 
 from registrar.config import PrivacyConfig, RegistryConfig
@@ -49,9 +50,18 @@ def epp_contact_id(domain: str, role: str) -> str:
     return f"{'R' if role == 'registrant' else 'T'}{digest}"
 
 
+def xml_text(value: str | None) -> str | None:
+    """``value`` as an EPP text value: control characters (not allowed in XML) become spaces and
+    whitespace is collapsed as the schema's normalized strings/tokens expect (None if nothing is left)."""
+    if value is None:
+        return None
+    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") or c in "\ufffe\uffff" else c for c in value)
+    return " ".join(cleaned.split()) or None
+
+
 def _value(element: Element[str], placeholder: str, hidden: set[str], disclose: str) -> str:
-    if element.published and element.value:
-        return element.value
+    if element.published and element.value and xml_text(element.value):
+        return xml_text(element.value) or placeholder
     hidden.add(disclose)
     return placeholder
 
@@ -67,16 +77,18 @@ def epp_contact(contact: PublicContact, domain: str, registry: RegistryConfig,
     hidden: set[str] = set()
     placeholder = registry.redaction_placeholder
     name = _value(contact.name, placeholder, hidden, "name")
-    org = contact.organization.value if contact.organization.published else None
+    org = xml_text(contact.organization.value) if contact.organization.published else None
     if contact.organization.redacted:
         hidden.add("org")
-    street: tuple[str, ...] = contact.street.value or () if contact.street.published else ()
+    street: tuple[str, ...] = ()
+    if contact.street.published:
+        street = tuple(line for line in (xml_text(v) for v in contact.street.value or ()) if line)
     if contact.street.redacted:
         street = (placeholder,)
-    city = contact.city.value if contact.city.published and contact.city.value else placeholder
+    city = (xml_text(contact.city.value) if contact.city.published else None) or placeholder
     if not (contact.city.published and contact.street.published and contact.postal_code.published):
         hidden.add("addr")
-    pc = contact.postal_code.value if contact.postal_code.published else None
+    pc = xml_text(contact.postal_code.value) if contact.postal_code.published else None
     voice = contact.phone.value if contact.phone.published else None
     voice_ext = contact.phone_ext.value if contact.phone_ext.published else None
     if contact.phone.redacted:
@@ -95,7 +107,7 @@ def epp_contact(contact: PublicContact, domain: str, registry: RegistryConfig,
         else (fallback_cc or "ZZ")
     return ContactData(
         id=epp_contact_id(domain, contact.role), name=name, org=org, street=street, city=city,
-        sp=contact.state_province.value, pc=pc, cc=cc, voice=voice, voice_ext=voice_ext, fax=fax,
+        sp=xml_text(contact.state_province.value), pc=pc, cc=cc, voice=voice, voice_ext=voice_ext, fax=fax,
         fax_ext=fax_ext, email=email, disclose_hidden=frozenset(hidden),
     )
 
