@@ -84,7 +84,7 @@ def listen(components: ServerComponents, reactor: Any, host: str, whois_port: in
 
 
 def drain(components: ServerComponents, reactor: Any, grace: float = 10.0) -> Deferred[Any]:
-    """Stop accepting, then wait (at most ``grace`` seconds) for connections in flight."""
+    """Stop accepting, then wait (at most ``grace`` seconds) for WHOIS connections and RDAP lookups in flight."""
     stops: list[Deferred[None]] = []
     for port in components.ports:
         stopped = port.stopListening()  # type: ignore[misc]
@@ -92,8 +92,11 @@ def drain(components: ServerComponents, reactor: Any, grace: float = 10.0) -> De
             stops.append(stopped)
     done: Deferred[Any] = Deferred()
 
+    site = getattr(components.rdap_factory, "wrappedFactory", components.rdap_factory)
+    rdap_resource = getattr(site, "resource", None)
+
     def wait_for_idle(_: object = None, waited: float = 0.0) -> None:
-        busy = components.whois_factory.open_connections
+        busy = components.whois_factory.open_connections + getattr(rdap_resource, "pending", 0)
         if busy == 0 or waited >= grace:
             if not done.called:
                 done.callback(None)

@@ -134,6 +134,7 @@ class RdapResource(Resource):
         self._names: dict[bytes, str | int] = {}
         self._now_second = -1
         self._now_text = ""
+        self.pending = 0  # requests waiting for a database lookup (drained on SIGTERM)
         registrar, port43 = self.registrar, self._port43
         self._help = Template(lambda url, now: help_response(registrar, url))
         self._entity = Template(
@@ -413,6 +414,7 @@ class RdapResource(Resource):
         def finish(code: int, body: bytes) -> None:
             out = self._answer(request, code, body, kind, client, start, sync=not waiting)
             if waiting:
+                self.pending -= 1
                 if not lost:
                     request.write(out)
                     request.finish()
@@ -427,5 +429,6 @@ class RdapResource(Resource):
         if deferred.called:  # fired, but answering raised (already logged)
             return self._error(request, 500, request_url, kind, client, start)
         waiting = True
+        self.pending += 1
         request.notifyFinish().addErrback(lambda _f: lost.append(True))
         return NOT_DONE_YET

@@ -351,7 +351,9 @@ def test_lookup_answers_when_the_database_does(db: Database) -> None:
     h = Harness(make_config(), threads)
     _protocol, transport = h.send(b"GET /domain/jane-sample.test HTTP/1.1\r\nHost: x\r\n\r\n")
     assert transport.value() == b""
+    assert h.factory.resource.pending == 1  # what the SIGTERM drain waits for
     threads.release()
+    assert h.factory.resource.pending == 0
     r = parse_response(transport.value())
     assert r.status == 200 and r.json()["ldhName"] == "jane-sample.test"
     _protocol, transport = h.send(b"HEAD /nameserver/ns9.nowhere.example HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -366,6 +368,7 @@ def test_client_gone_before_the_database_answers(db: Database) -> None:
     protocol.connectionLost(Exception("gone"))
     threads.release()  # must not raise or write
     assert transport.value() == b""
+    assert h.factory.resource.pending == 0
 
 
 def test_database_down_is_503(db: Database, caplog: pytest.LogCaptureFixture) -> None:
