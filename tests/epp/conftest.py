@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
 from collections.abc import Callable, Iterator
@@ -11,44 +10,20 @@ from typing import Any
 
 import pytest
 
-from registrar.epp import schema
 from registrar.epp.client import EppClient
 from registrar.epp.framing import FrameDecoder, encode_frame
 from registrar.epp.test_registry import EppTestRegistry
 from registrar.epp.test_registry_state import RegistrarAccount, RegistryConfig
-from registrar.epp.testca import TestPKI, cert_fingerprint, create_test_pki
+from registrar.epp.testca import TestPKI, cert_fingerprint
+from tests.conftest import require_xsds as _require_xsds
 
 PASSWORDS = {"registrar-a": "secret-A1", "registrar-b": "secret-B1"}
-
-
-def _require_xsds() -> Path:
-    """Return the XSD dir; fail under CI=true, otherwise skip, when it is incomplete."""
-    directory = schema.default_xsd_dir()
-    missing = schema.missing_files(directory)
-    if missing:
-        msg = f"EPP XSDs not found in {directory} (set ${schema.ENV_VAR}); missing: {', '.join(missing)}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
-    return directory
-
-
-@pytest.fixture(scope="session")
-def xsd_dir() -> Path:
-    """The XSD directory (skips / fails the test when missing, see :func:`_require_xsds`)."""
-    return _require_xsds()
 
 
 @pytest.fixture
 def require_xsds() -> Callable[[], Path]:
     """The check behind :func:`xsd_dir`, for testing it."""
     return _require_xsds
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
-    """One throw-away PKI for the whole test session."""
-    return create_test_pki(tmp_path_factory.mktemp("epp-pki"))
 
 
 def accounts(pki: TestPKI) -> tuple[RegistrarAccount, ...]:

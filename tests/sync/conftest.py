@@ -10,7 +10,6 @@ outgoing frame also validated client-side).
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -23,11 +22,10 @@ from sqlalchemy import select
 
 from registrar import fixtures
 from registrar.config import Config, load_config
-from registrar.epp import schema
 from registrar.epp.test_registry import EppTestRegistry
 from registrar.epp.test_registry_state import RegistrarAccount
 from registrar.epp.test_registry_state import RegistryConfig as TestRegistryConfig
-from registrar.epp.testca import CertPair, TestPKI, cert_fingerprint, create_test_pki
+from registrar.epp.testca import CertPair, TestPKI, cert_fingerprint
 from registrar.models import Domain
 from registrar.publication.record import build_public_record
 from registrar.storage import Database, find_domain
@@ -44,23 +42,6 @@ THIRD_PARTY = {"anycast-provider.test": ["a.ns.anycast-provider.test", "b.ns.any
                "sample-cloud.example": ["ns.sample-cloud.example"]}
 
 
-@pytest.fixture(scope="session")
-def xsds() -> Path:
-    """The EPP XSDs: skipped without them, except under CI=true, where that fails."""
-    directory = schema.default_xsd_dir()
-    missing = schema.missing_files(directory)
-    if missing:
-        msg = f"EPP XSDs not found in {directory}: {', '.join(missing)}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
-    return directory
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
-    """One throw-away PKI for the session."""
-    return create_test_pki(tmp_path_factory.mktemp("sync-pki"))
 
 
 def start_registry(pki: TestPKI, data_model: str, *, server: CertPair | None = None,
@@ -183,7 +164,7 @@ def sqlite_copy(factory: pytest.TempPathFactory, target: Path, *, load: bool) ->
 
 
 @pytest.fixture
-def make_world(xsds: Path, pki: TestPKI, tmp_path: Path,
+def make_world(xsd_dir: Path, pki: TestPKI, tmp_path: Path,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeWorld]:
     """Factory: ``make_world(data_model, url=None, load=True, **config)`` -> :class:`World`.
 

@@ -109,7 +109,7 @@ def test_sync_cli_reports_failures_with_exit_1(make_world: MakeWorld, pki: TestP
     assert "2400" in failed[0]["reason"]
 
 
-def test_test_registry_command_serves_a_working_registry(xsds: Path, tmp_path: Path, make_world: MakeWorld) -> None:
+def test_test_registry_command_serves_a_working_registry(xsd_dir: Path, tmp_path: Path, make_world: MakeWorld) -> None:
     """The demo: start `registrar test-registry`, paste its snippet, export its variable, sync."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("REGISTRAR_CONFIG", None)

@@ -41,7 +41,7 @@ def _without_auth(frame: bytes) -> str:
 
 
 @pytest.mark.parametrize("data_model", ["minimum", "thick-public"])
-def test_no_non_public_marker_in_any_frame(data_model: str, xsds: Path, pki: TestPKI, tmp_path: Path,
+def test_no_non_public_marker_in_any_frame(data_model: str, xsd_dir: Path, pki: TestPKI, tmp_path: Path,
                                            tmp_path_factory: pytest.TempPathFactory) -> None:
     from registrar.storage import Database
 
