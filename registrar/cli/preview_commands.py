@@ -31,7 +31,9 @@ def _public_record(ctx: CliContext, name: str) -> tuple[str, PublicRecord | None
 @click.argument("domain")
 @pass_ctx
 def whois_command(ctx: CliContext, domain: str) -> None:
-    """Print the port-43 reply for DOMAIN (U-label or A-label), byte for byte as served.
+    """Print the port-43 reply for DOMAIN (U-label or A-label), byte for byte as served (CRLF).
+
+    Exits 1 when the public would get "No match" (not sponsored, or deleted).
 
     \b
     Example:
@@ -43,7 +45,9 @@ def whois_command(ctx: CliContext, domain: str) -> None:
         text = format_no_match(a_label, utcnow(), config.registrar.terms_of_use)
     else:
         text = format_domain(record, utcnow(), redaction_text=config.privacy.redaction_text)
-    click.echo(text.replace("\r\n", "\n"), nl=False)
+    click.echo(text, nl=False)
+    if record is None:
+        raise SystemExit(1)
 
 
 @click.command("rdap")
@@ -51,6 +55,8 @@ def whois_command(ctx: CliContext, domain: str) -> None:
 @pass_ctx
 def rdap_command(ctx: CliContext, domain: str) -> None:
     """Print the RDAP response for DOMAIN as served at the registered RDAP base URL.
+
+    Exits 1 when the public would get 404 (not sponsored, or deleted).
 
     \b
     Example:
@@ -64,3 +70,5 @@ def rdap_command(ctx: CliContext, domain: str) -> None:
     else:
         body = domain_response(record, url, utcnow())
     click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    if record is None:
+        raise SystemExit(1)
