@@ -25,15 +25,48 @@ class Clock(Protocol):
 
 def client_key(address: str, ipv6_prefix: int = 64) -> str:
     """The rate-limit key of a client address: the IPv4 address or the IPv6 prefix."""
+    ip = client_ip(address)
+    if ip is None:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{ip}/{ipv6_prefix}", strict=False))
+    return str(ip)
+
+
+def client_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The client's IP address, with IPv4-mapped IPv6 (``::ffff:a.b.c.d``, seen when listening on
+    ``::``) turned back into IPv4; ``None`` when ``address`` is not an IP address."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/{ipv6_prefix}", strict=False))
-    return str(ip)
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+class NetworkSet:
+    """Membership of client addresses in a list of networks, memoised per address."""
+
+    def __init__(self, networks: tuple[str, ...] | list[str], max_cached: int = 10_000) -> None:
+        self.networks = tuple(ipaddress.ip_network(n, strict=False) for n in networks)
+        self.max_cached = max_cached
+        self._cache: dict[str, bool] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.networks)
+
+    def __contains__(self, address: object) -> bool:
+        if not isinstance(address, str):
+            return False
+        known = self._cache.get(address)
+        if known is None:
+            ip = client_ip(address)
+            known = ip is not None and any(ip in net for net in self.networks)
+            if len(self._cache) >= self.max_cached:
+                self._cache.clear()
+            self._cache[address] = known
+        return known
 
 
 class RateLimiter:
@@ -43,28 +76,16 @@ class RateLimiter:
         self.config = config
         self.clock = clock
         self.max_keys = max_keys
-        self._allow = [ipaddress.ip_network(n, strict=False) for n in config.allow]
+        self._allow = NetworkSet(config.allow)
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (level, at)
-        self._allowed_cache: dict[str, bool] = {}
 
     def key(self, address: str) -> str:
         """The bucket key for an address."""
         return client_key(address, self.config.ipv6_prefix)
 
     def is_trusted(self, address: str) -> bool:
-        """Whether the address is on the allow list."""
-        cached = self._allowed_cache.get(address)
-        if cached is not None:
-            return cached
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-            trusted = any(ip in net for net in self._allow)
-        except ValueError:
-            trusted = False
-        if len(self._allowed_cache) > 10_000:
-            self._allowed_cache.clear()
-        self._allowed_cache[address] = trusted
-        return trusted
+        """Whether the address (IPv4-mapped or not) is on the allow list."""
+        return address in self._allow
 
     def check(self, address: str, cost: float = 1.0) -> float:
         """Account one query; 0.0 when allowed, else the seconds until it would be allowed."""

@@ -59,7 +59,7 @@ from registrar.publication.record import PublicHost, PublicRecord
 from registrar.validation import ValidationError, is_mixed_label_form, normalize_domain
 from whois_server.metrics import RATE_LIMITED
 from whois_server.querylog import log_query
-from whois_server.ratelimit import Clock, RateLimiter
+from whois_server.ratelimit import Clock, NetworkSet, RateLimiter
 from whois_server.service import RegistrationDataService, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,7 @@ class RdapResource(Resource):
         self._prefix = base_path.encode("utf-8")  # b"" when the base URL is a host root
         self._port43 = config.whois.enabled
         self._log_queries = config.server.log_queries
-        self._trusted = tuple(ipaddress.ip_network(n, strict=False) for n in config.rdap.trusted_proxies)
-        self._trusted_cache: dict[str, bool] = {}
+        self._trusted = NetworkSet(config.rdap.trusted_proxies)
         self._templates: dict[int, tuple[object, Template]] = {}
         self._names: dict[bytes, str | int] = {}
         self._now_second = -1
@@ -198,19 +197,7 @@ class RdapResource(Resource):
         return hops[0] if hops else host
 
     def _is_trusted(self, address: str) -> bool:
-        known = self._trusted_cache.get(address)
-        if known is None:
-            try:
-                ip = ipaddress.ip_address(address.split("%", 1)[0])
-                if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-                    ip = ip.ipv4_mapped
-                known = any(ip in net for net in self._trusted)
-            except ValueError:
-                known = False
-            if len(self._trusted_cache) > 10_000:
-                self._trusted_cache.clear()
-            self._trusted_cache[address] = known
-        return known
+        return address in self._trusted
 
     def parse_name(self, segment: bytes) -> str | int:
         """The A-label of a path segment, or 400 (cached per segment)."""
@@ -411,7 +398,16 @@ class RdapResource(Resource):
                 log.error("RDAP lookup failed: %s", failure.getTraceback())
                 finish(500, self._errors[500].render(request_url, self.now()))
 
+        answered: list[bool] = []
+
+        def crashed(failure: Failure) -> None:
+            """A bug while answering (e.g. rendering): log it, and still answer 500 exactly once."""
+            log.error("RDAP answer failed: %s", failure.getTraceback())
+            if not answered:
+                finish(500, self._errors[500].render(request_url, self.now()))
+
         def finish(code: int, body: bytes) -> None:
+            answered.append(True)
             out = self._answer(request, code, body, kind, client, start, sync=not waiting)
             if waiting:
                 self.pending -= 1
@@ -423,10 +419,11 @@ class RdapResource(Resource):
 
         waiting = False
         deferred.addCallbacks(found, failed)
-        deferred.addErrback(lambda f: log.error("RDAP answer failed: %s", f.getTraceback()))
+        deferred.addErrback(crashed)
+        deferred.addErrback(lambda f: log.error("RDAP error answer failed: %s", f.getTraceback()))
         if result:
             return result[0]
-        if deferred.called:  # fired, but answering raised (already logged)
+        if deferred.called:  # fired, but answering raised twice (already logged)
             return self._error(request, 500, request_url, kind, client, start)
         waiting = True
         self.pending += 1

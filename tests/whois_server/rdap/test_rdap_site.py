@@ -387,6 +387,23 @@ def test_rendering_bug_is_an_rdap_500(rdap: Harness, monkeypatch: pytest.MonkeyP
     assert_error(rdap.request("/domain/jane-sample.test"), 500)
 
 
+def test_rendering_bug_after_a_lookup_is_an_rdap_500(db: Database, monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """A bug while rendering a record that came from the database still answers (500), never hangs."""
+    threads = PendingThreads(db)
+    h = Harness(make_config(), threads)
+
+    def boom(*_args: object) -> bytes:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(h.factory.resource, "domain_body", boom)
+    _protocol, transport = h.send(b"GET /domain/jane-sample.test HTTP/1.1\r\nHost: x\r\n\r\n")
+    with caplog.at_level(logging.ERROR):
+        threads.release()
+    assert parse_response(transport.value()).status == 500
+    assert h.factory.resource.pending == 0
+
+
 def test_one_log_line_per_query(rdap: Harness, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="whois_server.query"):
         rdap.request("/domain/harbour-bakery.example")
