@@ -26,7 +26,7 @@ from registrar.epp.types import (
     Response,
     TransferData,
 )
-from registrar.epp.xmlutil import XMLSyntaxError, child, children, parse_datetime, parse_xml, text
+from registrar.epp.xmlutil import XMLSyntaxError, child, children, parse_datetime, parse_xml, redact, text
 
 
 class ResponseParseError(ValueError):
@@ -78,10 +78,15 @@ def _reason_texts(result: etree._Element) -> tuple[str, ...]:
 
 
 def _flatten(el: etree._Element) -> str:
+    """The text of a ``<value>``, with echoed secrets (``<pw>``, authInfo ``<ext>``) masked.
+
+    Servers echo the offending element on errors such as 2202 (RFC 5730 §2.6), which may be the
+    authInfo we sent; reasons end up in sync reports and the database, so the secret must not.
+    """
     parts = [el.text or ""]
     for c in el:
         if isinstance(c.tag, str):
-            parts.append(etree.tostring(c, encoding="unicode", with_tail=False))
+            parts.append(redact(etree.tostring(c, with_tail=False)).decode("utf-8"))
         parts.append(c.tail or "")
     return " ".join("".join(parts).split())
 

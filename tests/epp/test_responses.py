@@ -273,3 +273,18 @@ def test_parse_frame_and_errors() -> None:
         parse_domain_info(r)
     with pytest.raises(ResponseParseError):
         parse_poll(r)
+
+
+def test_echoed_secrets_are_masked_in_reasons() -> None:
+    """A 2202 that echoes our authInfo in <value> must not carry the secret into reasons."""
+    from registrar.epp.responses import parse_response
+
+    frame = (b'<?xml version="1.0" encoding="UTF-8"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><response>'
+             b'<result code="2202"><msg>Invalid authorization information</msg><extValue><value>'
+             b'<domain:pw xmlns:domain="urn:ietf:params:xml:ns:domain-1.0">S3cretAuth!</domain:pw></value>'
+             b'<reason>wrong password</reason></extValue></result>'
+             b'<trID><clTRID>c-1</clTRID><svTRID>s-1</svTRID></trID></response></epp>')
+    response = parse_response(frame)
+    assert response.code == 2202
+    assert response.reasons and "wrong password" in response.reasons[0]
+    assert not any("S3cretAuth!" in r for r in response.reasons)
