@@ -193,6 +193,10 @@ class SyncConfig:
     lock_file: str = _doc("Lock file that keeps two runs from overlapping.", "var/sync.lock")
     max_retries: int = _doc("Retries for 2400 answers and dropped connections, per command.", 5)
     backoff_base: float = _doc("First retry delay in seconds (doubles each retry).", 1.0)
+    late_commit_seconds: float = _doc(
+        "Seconds a missing journal id holds the sync cursor below it: an id taken by a transaction that "
+        "may still commit (one that rolled back leaves such a gap too). Journal-writing transactions must "
+        "finish within half of this for the sync to see every change (0: never hold).", 600.0)
     registries: tuple[RegistryConfig, ...] = _doc("Registry operators (`[[sync.registries]]`).", factory=tuple)
 
 
@@ -279,6 +283,8 @@ def _check(config: Config) -> None:
     positive("policy.verification_days", config.policy.verification_days)
     if config.server.cache_invalidation_interval < 0:
         raise ConfigError("server.cache_invalidation_interval: must not be negative")
+    if config.sync.late_commit_seconds < 0:
+        raise ConfigError("sync.late_commit_seconds: must not be negative")
     if config.server.cache_ttl < 0:
         raise ConfigError("server.cache_ttl: must not be negative")
     if config.policy.retention_days < 0:

@@ -202,7 +202,11 @@ class _Loader:
         if not self.domains:
             return
         batch, self.domains = self.domains, []
-        existing = self._existing(Domain.ldh_name, [d.a_label for d, _ in batch])
+        # Only live registrations count: deleted rows of a name (kept for retention) may coexist
+        # with a live one and with each other (earlier registrations of the same name).
+        names = [d.a_label for d, _ in batch]
+        existing = set(self.session.scalars(select(Domain.ldh_name).where(Domain.ldh_name.in_(names),
+                                                                          Domain.deleted_at.is_(None))))
         handles = {h for d, _ in batch for h in (d.registrant, d.tech, d.admin, d.billing) if h}
         contact_ids = self._ids(Contact, Contact.handle, handles)
         host_names = {n for d, _ in batch for n in d.nameservers}
@@ -219,22 +223,25 @@ class _Loader:
         seen: set[str] = set()
         for d, where in batch:
             label = f"{where} (domain {d.a_label!r})"
-            if d.a_label in existing or d.a_label in seen:
-                raise FixtureError(f"{label}: name: already exists")
-            seen.add(d.a_label)
+            if d.deleted is None:
+                if d.a_label in existing or d.a_label in seen:
+                    raise FixtureError(f"{label}: name: already exists")
+                seen.add(d.a_label)
             for role in ("registrant", "tech", "admin", "billing"):
                 handle = getattr(d, role)
                 if handle and handle not in contact_ids:
                     raise FixtureError(f"{label}: {role}: no contact with handle {handle!r}")
             rows.append(domain_row(d, contact_ids, self.now))
-        self.session.execute(insert(Domain), rows)
-        domain_ids = self._ids(Domain, Domain.ldh_name, seen)
-        ns_rows = [{"domain_id": domain_ids[d.a_label], "host_id": host_ids[n], "position": i}
-                   for d, _ in batch for i, n in enumerate(d.nameservers)]
+        # the ids of exactly the rows just inserted, in batch order (a name may have several rows)
+        domain_ids = list(self.session.scalars(insert(Domain).returning(Domain.id, sort_by_parameter_order=True),
+                                               rows))
+        ns_rows = [{"domain_id": domain_ids[k], "host_id": host_ids[n], "position": i}
+                   for k, (d, _) in enumerate(batch) for i, n in enumerate(d.nameservers)]
         if ns_rows:
             self.session.execute(insert(DomainNameserver), ns_rows)
-        ds_rows = [{"domain_id": domain_ids[d.a_label], "key_tag": ds.key_tag, "algorithm": ds.algorithm,
-                    "digest_type": ds.digest_type, "digest": ds.digest} for d, _ in batch for ds in d.ds]
+        ds_rows = [{"domain_id": domain_ids[k], "key_tag": ds.key_tag, "algorithm": ds.algorithm,
+                    "digest_type": ds.digest_type, "digest": ds.digest} for k, (d, _) in enumerate(batch)
+                   for ds in d.ds]
         if ds_rows:
             self.session.execute(insert(DSRecord), ds_rows)
         self._journal("domain", [d.a_label for d, _ in batch])

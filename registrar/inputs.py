@@ -30,6 +30,8 @@ from registrar.validation import (
     validate_text,
 )
 
+#: Handles an erasure gives to contacts (``ERASED-<id>``, see :mod:`registrar.privacy`): reserved.
+ERASED_HANDLE_PREFIX = "ERASED-"
 CONTACT_KEYS = {"handle", "name", "organization", "street", "city", "state_province", "postal_code",
                 "country_code", "phone", "phone_ext", "fax", "fax_ext", "email", "consent", "created",
                 "updated", "verified", "registry_roid", "retention_hold"}
@@ -105,6 +107,9 @@ def parse_contact(data: Mapping[str, Any]) -> ContactInput:
     """Validate a contact mapping."""
     _check_keys(data, CONTACT_KEYS)
     handle = validate_handle(data.get("handle", ""), "handle")
+    if handle.upper().startswith(ERASED_HANDLE_PREFIX):
+        raise ValidationError("handle", f"handles starting with {ERASED_HANDLE_PREFIX!r} are reserved for "
+                                        "erased contacts")
     streets = _str_list(data.get("street"), "street")
     if len(streets) > 3:
         raise ValidationError("street", "at most 3 street lines")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -173,14 +174,30 @@ class HostAddress(Base):
     host: Mapped[Host] = relationship(back_populates="addresses")
 
 
+#: Live registrations only: a deleted row (kept for retention) does not block a new registration.
+LIVE_DOMAIN = "deleted_at IS NULL"
+
+
 class Domain(Base):
-    """A registration we sponsor (or sponsored: ``deleted_at`` set)."""
+    """A registration we sponsor (or sponsored: ``deleted_at`` set).
+
+    A name has at most one live row (``deleted_at IS NULL``, enforced by the partial unique index
+    ``uq_domain_ldh_name_live``) and any number of deleted rows kept for retention: earlier
+    registrations of the same name. Look names up with :func:`registrar.operations.get_domain` or
+    :func:`registrar.storage.find_domain`, which prefer the live row.
+    """
 
     __tablename__ = "domain"
-    __table_args__ = (Index("ix_domain_registrant", "registrant_id"), Index("ix_domain_tld", "tld"))
+    __table_args__ = (
+        Index("ix_domain_registrant", "registrant_id"),
+        Index("ix_domain_tld", "tld"),
+        Index("ix_domain_ldh_name", "ldh_name"),
+        Index("uq_domain_ldh_name_live", "ldh_name", unique=True, sqlite_where=text(LIVE_DOMAIN),
+              postgresql_where=text(LIVE_DOMAIN)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ldh_name: Mapped[str] = mapped_column(String(253), unique=True)
+    ldh_name: Mapped[str] = mapped_column(String(253))
     unicode_name: Mapped[str | None] = mapped_column(String(253))
     tld: Mapped[str] = mapped_column(String(63))
     registry_roid: Mapped[str | None] = mapped_column(String(89))

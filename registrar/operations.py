@@ -15,7 +15,10 @@ the transaction back (``--dry-run``) and still report what would have changed.
 Domain life cycle (RFC 5731 statuses, RFC 3915 grace periods):
 
 * ``create`` — live; registrar expiry ``now + period`` (default ``policy.default_period_years``);
-  name servers not yet known as host objects are created without glue (external hosts);
+  name servers not yet known as host objects are created without glue (external hosts). A name
+  whose earlier registration was deleted may be registered again once every deleted row of that
+  name has left redemption and pending delete (:data:`REDEMPTION_DAYS` +
+  :data:`PENDING_DELETE_DAYS` after the delete) or was purged; the old rows stay for retention;
 * ``delete`` — EPP status ``pendingDelete`` + RGP ``redemptionPeriod``; ``deleted_at`` and
   ``sponsorship_ended_at`` set, so WHOIS/RDAP (which read only ``deleted_at IS NULL``) stop
   answering at once; the row stays for the retention period;
@@ -32,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from registrar.config import PolicyConfig
@@ -52,6 +55,7 @@ from registrar.models import (
 from registrar.storage import host_in_use, journal
 from registrar.validation import (
     EPP_CLIENT_STATUSES,
+    NO_POSTAL_CODE_COUNTRIES,
     ValidationError,
     normalize_domain,
     validate_ds,
@@ -61,6 +65,8 @@ from registrar.validation import (
 
 #: Days a deleted registration may be restored (RFC 3915 redemption period, common gTLD practice).
 REDEMPTION_DAYS = 30
+#: Days after the redemption period until the registry purges the name (RFC 3915 pendingDelete).
+PENDING_DELETE_DAYS = 5
 #: Longest a registration may run from today (RFC 5731 period limit / registry practice).
 MAX_TERM_YEARS = 10
 MAX_NAMESERVERS = 13
@@ -112,14 +118,26 @@ def get_contact(session: Session, handle: str, *, field_name: str = "handle", lo
     return contact
 
 
+def newest_first(stmt: Select[Any]) -> Select[Any]:
+    """Order rows of one name: the live row first, then deleted ones, the most recently deleted first.
+
+    A name has at most one live row and any number of deleted ones (earlier registrations kept
+    for retention); see :class:`registrar.models.Domain`.
+    """
+    return stmt.order_by(Domain.deleted_at.is_not(None), Domain.deleted_at.desc(), Domain.id.desc())
+
+
 def get_domain(session: Session, name: str, *, field_name: str = "name", include_deleted: bool = False,
                lock: bool = False) -> Domain:
-    """The registration called ``name`` (any label form) or a ``ValidationError``."""
+    """The registration called ``name`` (any label form) or a ``ValidationError``.
+
+    The live registration; with ``include_deleted`` and none live, the most recently deleted one.
+    """
     a_label = normalize_domain(name, field_name).a_label
-    stmt = select(Domain).where(Domain.ldh_name == a_label)
+    stmt = newest_first(select(Domain).where(Domain.ldh_name == a_label)).limit(1)
     if lock:
         stmt = stmt.with_for_update(of=Domain)
-    domain = session.scalars(stmt).one_or_none()
+    domain = session.scalars(stmt).first()
     if domain is None or (domain.deleted_at is not None and not include_deleted):
         hint = "" if domain is None else " (it is deleted; see `registrar domain restore`)"
         raise ValidationError(field_name, f"no registration {a_label!r}{hint}")
@@ -154,6 +172,31 @@ def host_for_delegation(session: Session, name: str, field_name: str, *, actor: 
     return host
 
 
+def is_verified(contact: Contact) -> bool:
+    """Whether the contact verified after its latest verification request."""
+    return contact.verified_at is not None and (
+        contact.verification_requested_at is None or contact.verified_at >= contact.verification_requested_at)
+
+
+def hold_set_by_verification(session: Session, domain: Domain) -> bool:
+    """Whether the domain's current clientHold was put there by a verification hold.
+
+    True when the latest journal entry of the name that touched clientHold is a
+    ``verification-hold``; a hold staff set or re-set by hand (its note says ``clientHold``), a
+    ``verification-release`` or the registration's ``create`` (entries before it belong to an
+    earlier registration of the same name) end the search.
+    """
+    entries = session.scalars(select(JournalEntry).where(
+        JournalEntry.object_type == "domain", JournalEntry.object_key == domain.ldh_name)
+        .order_by(JournalEntry.id.desc()))
+    for entry in entries:
+        if entry.action == "verification-hold":
+            return True
+        if entry.action in ("verification-release", "create") or "clientHold" in (entry.note or ""):
+            return False
+    return False
+
+
 def _usable_contact(session: Session, handle: str, role: str) -> Contact:
     """A contact that may be linked to a registration (exists, not erased, no erasure pending)."""
     contact = get_contact(session, validate_handle(handle, role), field_name=role, lock=True)
@@ -162,6 +205,27 @@ def _usable_contact(session: Session, handle: str, role: str) -> Contact:
     if contact.erasure_requested_at is not None:
         raise Refused(role, f"contact {handle!r} asked to be erased; use another contact")
     return contact
+
+
+def check_registrant_data(contact: Contact, role: str = "registrant") -> None:
+    """Refuse a registrant without the data the RAA (§3.3.1) and the Registration Data Policy
+    require to be collected: street, postal code (except in :data:`NO_POSTAL_CODE_COUNTRIES`),
+    phone and email, besides the name, city and country every contact has.
+
+    Applies to new registrations and registrant changes made through the write path; fixture and
+    legacy loads are taken as they are.
+    """
+    missing = [name for name, value in (
+        ("street", contact.street1),
+        ("postal_code", contact.postal_code or (contact.country_code in NO_POSTAL_CODE_COUNTRIES)),
+        ("phone", contact.phone),
+        ("email", contact.email)) if not value]
+    if missing:
+        options = {"street": "--street ...", "postal_code": "--postal-code ...", "phone": "--phone +CC.NNNN",
+                   "email": "--email ..."}
+        raise Refused(role, f"contact {contact.handle!r} has no {', '.join(missing)}; a registrant needs street, "
+                            "postal code, phone and email (RAA 3.3.1); add them first (registrar contact update "
+                            f"{contact.handle} {' '.join(options[m] for m in missing)})")
 
 
 def live_links(session: Session, contact: Contact) -> list[tuple[str, str]]:
@@ -256,8 +320,8 @@ def update_contact(session: Session, handle: str, changes: Mapping[str, Any], *,
                    now: datetime) -> Change:
     """Correct a contact: ``changes`` maps field names to new values (``""`` or ``[]`` clears).
 
-    The whole resulting record is validated again. A changed email address restarts
-    verification (WAPS: verify again within the period after a change of contact data).
+    The whole resulting record is validated again. A changed email address or phone number
+    restarts verification (WAPS: verify again within the period after a change of contact data).
     """
     unknown = sorted(set(changes) - CONTACT_UPDATE_KEYS)
     if unknown:
@@ -274,12 +338,13 @@ def update_contact(session: Session, handle: str, changes: Mapping[str, Any], *,
     for col in changed:
         setattr(contact, col, new[col])
     fields = _field_names(changed)
-    if "email" in changed:
+    reverify = [col for col in ("email", "phone") if col in changed]
+    if reverify:
         contact.verified_at = None
         contact.verification_token_hash = None
         contact.verification_requested_at = now
         fields += ["verification_requested_at", "verified_at"]
-        note = "email changed: verification restarted"
+        note = f"{' and '.join(reverify)} changed: verification restarted"
     contact.updated_at = now
     journal(session, actor=actor, object_type="contact", object_key=handle, action="update", fields=fields,
             note=note, at=now)
@@ -319,12 +384,39 @@ def set_consent(session: Session, handle: str, elements: Sequence[str], granted:
 # ----------------------------------------------------------------------------------------------- hosts
 
 
+def superordinate_domain(session: Session, host_name: str) -> str | None:
+    """The live registration of ours that host ``host_name`` (an A-label) lies under, if any.
+
+    Walks the parent names with at least two labels, as :func:`registrar.storage.sponsored_host`
+    does for its parent-domain part.
+    """
+    parents = []
+    parent = host_name.split(".", 1)[1] if "." in host_name else ""
+    while parent.count(".") >= 1:
+        parents.append(parent)
+        parent = parent.split(".", 1)[1]
+    if not parents:
+        return None
+    found = set(session.scalars(select(Domain.ldh_name).where(Domain.ldh_name.in_(parents),
+                                                              Domain.deleted_at.is_(None))))
+    return next((p for p in parents if p in found), None)
+
+
+def _check_glue(session: Session, host_name: str, field_name: str) -> None:
+    """Glue addresses only for hosts subordinate to a domain we sponsor (in-bailiwick name servers)."""
+    if superordinate_domain(session, host_name) is None:
+        raise ValidationError(field_name, f"glue addresses are only for hosts under a live registration of ours; "
+                                          f"{host_name} is not under one (an external name server has no glue)")
+
+
 def create_host(session: Session, name: str, addresses: Sequence[str] = (), *, actor: str,
                 now: datetime) -> Change:
-    """Create a host object with optional glue addresses."""
+    """Create a host object with optional glue addresses (only under a live registration of ours)."""
     h = parse_host({"name": name, "addresses": list(addresses)})
     if session.scalars(select(Host.id).where(Host.ldh_name == h.name)).first() is not None:
         raise ValidationError("name", f"host {h.name!r} already exists")
+    if h.addresses:
+        _check_glue(session, h.name, "addresses")
     host = Host(ldh_name=h.name, registry_roid=None, created_at=now, updated_at=now)
     host.addresses = [HostAddress(address=a, version=v) for a, v in h.addresses]
     session.add(host)
@@ -338,7 +430,7 @@ def create_host(session: Session, name: str, addresses: Sequence[str] = (), *, a
 
 def update_host(session: Session, name: str, *, add: Sequence[str] = (), remove: Sequence[str] = (),
                 actor: str, now: datetime) -> Change:
-    """Add or remove glue addresses of a host."""
+    """Add or remove glue addresses of a host (adding only under a live registration of ours)."""
     host = get_host(session, name, lock=True)
     current = [a.address for a in host.addresses]
     removing = []
@@ -354,6 +446,8 @@ def update_host(session: Session, name: str, *, add: Sequence[str] = (), remove:
             raise ValidationError(f"add_address[{i}]", f"{ip} is already an address of {host.ldh_name}")
         if ip not in [a for a, _ in adding]:
             adding.append((ip, version))
+    if adding:
+        _check_glue(session, host.ldh_name, "add_address")
     if not adding and not removing:
         return Change("host", host.ldh_name, "update", extra={"addresses": current})
     host.addresses = [a for a in host.addresses if a.address not in removing]
@@ -431,18 +525,22 @@ def create_domain(session: Session, data: Mapping[str, Any], *, actor: str, now:
         raise ValidationError("period", f"must be 1 to {MAX_TERM_YEARS} years")
     _check_client_statuses(data.get("statuses") or [], "statuses")
     d = parse_domain({k: v for k, v in data.items() if v is not None})
-    existing = session.scalars(select(Domain).where(Domain.ldh_name == d.a_label)).one_or_none()
-    if existing is not None:
+    for existing in session.scalars(newest_first(select(Domain).where(Domain.ldh_name == d.a_label))):
         if existing.deleted_at is None:
             raise ValidationError("name", f"{d.a_label} is already registered")
-        raise Refused("name", f"{d.a_label} was deleted on {existing.deleted_at:%Y-%m-%d} and its record is "
-                              "kept for retention; restore it (registrar domain restore) if still in "
-                              "redemption")
+        free_from = existing.deleted_at + timedelta(days=REDEMPTION_DAYS + PENDING_DELETE_DAYS)
+        if now <= free_from and existing.personal_data_purged_at is None:
+            raise Refused("name", f"{d.a_label} was deleted on {existing.deleted_at:%Y-%m-%d} and is still in "
+                                  "redemption or pending delete; restore it (registrar domain restore) if still "
+                                  f"in redemption, or register it anew after {free_from:%Y-%m-%dT%H:%M:%SZ}")
     contact_ids: dict[str, int] = {}
     for role in ("registrant", "tech", "admin", "billing"):
         handle = getattr(d, role)
         if handle:
-            contact_ids[handle] = _usable_contact(session, handle, role).id
+            contact = _usable_contact(session, handle, role)
+            if role == "registrant":
+                check_registrant_data(contact)
+            contact_ids[handle] = contact.id
     created_hosts: list[str] = []
     hosts = [host_for_delegation(session, ns, f"nameservers[{i}]", actor=actor, now=now,
                                  created=created_hosts) for i, ns in enumerate(d.nameservers)]
@@ -582,33 +680,66 @@ def update_domain(session: Session, name: str, upd: DomainUpdate, *, actor: str,
             fields.append("ds_records")
 
     # contacts
+    previous_registrant: Contact | None = None
     if upd.registrant is not None:
         registrant = _usable_contact(session, upd.registrant, "registrant")
         if registrant.id != domain.registrant_id:
+            check_registrant_data(registrant)
+            previous_registrant = domain.registrant
             domain.registrant_id = registrant.id
             domain.registrant = registrant
             fields.append("registrant")
+            notes.append(f"registrant contact {previous_registrant.handle} replaced by contact {registrant.handle}")
     for role in ("tech", "admin", "billing"):
         handle = getattr(upd, role)
+        old_contact: Contact | None = getattr(domain, role)
         if handle is not None:
             contact = _usable_contact(session, handle, role)
             if contact.id != getattr(domain, f"{role}_id"):
                 setattr(domain, f"{role}_id", contact.id)
                 setattr(domain, role, contact)
                 fields.append(role)
+                notes.append(f"{role} contact {old_contact.handle} replaced by contact {contact.handle}"
+                             if old_contact is not None else f"{role} contact {contact.handle} added")
         elif getattr(upd, f"clear_{role}") and getattr(domain, f"{role}_id") is not None:
             setattr(domain, f"{role}_id", None)
             setattr(domain, role, None)
             fields.append(role)
+            if old_contact is not None:
+                notes.append(f"{role} contact {old_contact.handle} removed")
 
     if not fields:
         return Change("domain", domain.ldh_name, "update")
     domain.updated_at = now
+    after: list[tuple[str, str]] = []  # (action, note) of entries written after the update's own
+    if previous_registrant is not None:
+        registrant = domain.registrant
+        if not is_verified(registrant) and registrant.verification_requested_at is None:
+            # WAPS: verify the new registrant within the period (a pending clock keeps running)
+            registrant.verification_requested_at = now
+            registrant.updated_at = now
+            journal(session, actor=actor, object_type="contact", object_key=registrant.handle, action="update",
+                    fields=["verification_requested_at"],
+                    note=f"verification requested: new registrant of {domain.ldh_name}", at=now)
+            notes.append(f"verification of contact {registrant.handle} requested (send a token: registrar "
+                         f"verification start {registrant.handle})")
+        if "clientHold" in domain.statuses and "clientHold" not in add_st \
+                and hold_set_by_verification(session, domain):
+            # the hold was for the previous registrant's missing verification
+            domain.statuses = [s for s in domain.statuses if s != "clientHold"]
+            after.append(("verification-release", f"statuses -clientHold: registrant changed from contact "
+                                                  f"{previous_registrant.handle} to contact {registrant.handle}"))
     note = "; ".join(n for n in notes if n) or None
     journal(session, actor=actor, object_type="domain", object_key=domain.ldh_name, action="update",
             fields=fields, note=note, at=now)
-    return Change("domain", domain.ldh_name, "update", tuple(sorted(fields)), note,
-                  extra={"created_hosts": created_hosts})
+    for action, extra_note in after:
+        journal(session, actor=actor, object_type="domain", object_key=domain.ldh_name, action=action,
+                fields=["statuses"], note=extra_note, at=now)
+    shown = sorted({*fields, *(["statuses"] if after else [])})
+    if after:
+        note = "; ".join(x for x in (note, "clientHold lifted: it was the previous registrant's verification "
+                                           "hold") if x)
+    return Change("domain", domain.ldh_name, "update", tuple(shown), note, extra={"created_hosts": created_hosts})
 
 
 def renew_domain(session: Session, name: str, years: int = 1, *, actor: str, now: datetime) -> Change:

@@ -6,8 +6,9 @@ are plain values; every change is journaled with field names only.
 
 Erasure and purge replace personal values by a *tombstone* (:func:`tombstone`): the row stays
 so registrations kept for retention still reference a contact, but nothing personal remains.
-Consent events are kept: they record which element was consented to, when and by whom, and hold
-no personal value.
+The handle, often built from a name, becomes ``ERASED-<id>`` in the contact and in the journal
+(:func:`rename_erased`: the one rewrite of existing journal entries). Consent events are kept:
+they record which element was consented to, when and by whom, and hold no personal value.
 
 Verification (RAA Whois Accuracy Program, spec §5.1): ``start`` issues a random token (only its
 SHA-256 is stored) and starts the clock if it is not running; ``confirm`` checks the token in
@@ -16,7 +17,9 @@ constant time and sets ``verified_at``. ``overdue`` lists contacts whose request
 (as registrant). Holds are tracked through the journal: each is a domain entry with action
 ``verification-hold``. On confirmation, a registration's ``clientHold`` is lifted when the
 latest journal entry that touched its ``clientHold`` is such a verification hold, i.e. a hold
-staff set or re-set by hand (``domain update --add-status clientHold``) is left alone.
+staff set or re-set by hand (``domain update --add-status clientHold``) is left alone
+(:func:`registrar.operations.hold_set_by_verification`; a registrant change lifts such a hold
+too). Registrations with ``serverUpdateProhibited`` are not held (reported as skipped).
 """
 
 from __future__ import annotations
@@ -24,17 +27,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from registrar.config import PolicyConfig
+from registrar.inputs import ERASED_HANDLE_PREFIX
 from registrar.models import Contact, Domain, JournalEntry
-from registrar.operations import PERSONAL_COLUMNS, Refused, get_contact, live_links
+from registrar.operations import PERSONAL_COLUMNS, Refused, get_contact, hold_set_by_verification, live_links
 from registrar.storage import journal
 from registrar.validation import ValidationError
 
@@ -62,6 +67,49 @@ def tombstone(contact: Contact) -> list[str]:
         setattr(contact, col, v)
     contact.verification_token_hash = None
     return changed
+
+
+def erased_handle(session: Session, contact: Contact) -> str:
+    """The opaque handle an erased contact gets: ``ERASED-<id>`` (16 characters at most, as
+    :data:`registrar.validation.HANDLE_RE` requires; ``E-<id>`` for ids of more than 9 digits).
+
+    New contacts cannot take the ``ERASED-`` prefix (:func:`registrar.inputs.parse_contact`); should
+    the handle be taken anyway (data loaded around the checks), a random suffix is used.
+    """
+    candidates = [f"{ERASED_HANDLE_PREFIX}{contact.id}", f"E-{contact.id}"]
+    for handle in [c for c in candidates if len(c) <= 16]:
+        taken = session.scalars(select(Contact.id).where(Contact.handle == handle, Contact.id != contact.id)).first()
+        if taken is None:
+            return handle
+    while True:  # pragma: no cover - only reachable after direct writes to the database
+        handle = f"{ERASED_HANDLE_PREFIX}{secrets.token_hex(4)}"
+        if session.scalars(select(Contact.id).where(Contact.handle == handle)).first() is None:
+            return handle
+
+
+def rename_erased(session: Session, contact: Contact) -> str:
+    """Give an erased contact an opaque handle and rewrite the journal's references to the old one.
+
+    Handles are often built from a name (``MUSTERMANN-E``), so they go with the personal data:
+    ``contact.handle``, the ``object_key`` of the contact's journal entries and the mentions
+    ``contact <HANDLE>`` in journal notes (the one form in which notes name a contact) become
+    the new handle. This is the one change ever made to existing journal entries (a documented
+    privacy exception to the append-only journal). Returns the new handle.
+    """
+    old = contact.handle
+    new = erased_handle(session, contact)
+    if new == old:
+        return new
+    contact.handle = new
+    session.flush()
+    session.execute(update(JournalEntry).where(JournalEntry.object_type == "contact",
+                                               JournalEntry.object_key == old).values(object_key=new))
+    mention = re.compile(rf"(?<![\w-])contact {re.escape(old)}(?![\w-])")
+    for entry in session.scalars(select(JournalEntry).where(JournalEntry.note.contains(old, autoescape=True))):
+        note = mention.sub(f"contact {new}", entry.note or "")
+        if note != entry.note:
+            entry.note = note
+    return new
 
 
 def is_erased(contact: Contact) -> bool:
@@ -132,11 +180,58 @@ def entry_data(entry: JournalEntry) -> dict[str, Any]:
             "fields": list(entry.fields or []), "note": entry.note}
 
 
+def _periods(session: Session, name: str) -> list[tuple[int, datetime, datetime | None]]:
+    """``(row id, from, until)`` per registration of ``name``: each lasts until the next one was created."""
+    rows = session.execute(select(Domain.id, Domain.created_at).where(Domain.ldh_name == name)
+                           .order_by(Domain.created_at, Domain.id)).all()
+    return [(row_id, start, rows[i + 1][1] if i + 1 < len(rows) else None)
+            for i, (row_id, start) in enumerate(rows)]
+
+
+def domain_journal(session: Session, contact: Contact, linked: list[Domain]) -> list[JournalEntry]:
+    """Journal entries of the registrations the contact is or was linked to, during those registrations.
+
+    Linked now: the rows naming the contact in any role. Linked before: registrations whose
+    journal notes name the contact (``contact <HANDLE>``: role changes, verification holds and
+    releases, erasure). A name registered several times has one period per registration (from
+    its creation to the next one's), and only the periods of the contact's registrations count.
+    """
+    wanted: dict[str, set[int]] = {}
+    for d in linked:
+        wanted.setdefault(d.ldh_name, set()).add(d.id)
+    mention = re.compile(rf"(?<![\w-])contact {re.escape(contact.handle)}(?![\w-])")
+    notes = session.execute(select(JournalEntry.object_key, JournalEntry.at, JournalEntry.note).where(
+        JournalEntry.object_type == "domain", JournalEntry.note.contains(contact.handle, autoescape=True)))
+    mentioned = [(key, at) for key, at, note in notes if note and mention.search(note)]
+    periods = {name: _periods(session, name) for name in {*wanted, *(key for key, _ in mentioned)}}
+    for key, at in mentioned:
+        # the registration the entry belongs to: the last one created at or before it (else the first)
+        rows = [rid for rid, start, _until in periods[key] if start <= at] or [rid for rid, *_ in periods[key][:1]]
+        wanted.setdefault(key, set()).update(rows[-1:])
+    out: list[JournalEntry] = []
+    for name in sorted(wanted):
+        ranges: list[tuple[datetime | None, datetime | None]] = [
+            (start, until) for rid, start, until in periods[name] if rid in wanted[name]]
+        if not ranges:  # no row of the name is left: every entry of the name
+            ranges = [(None, None)]
+        for entry in session.scalars(select(JournalEntry).where(
+                JournalEntry.object_type == "domain", JournalEntry.object_key == name).order_by(JournalEntry.id)):
+            if any((lo is None or entry.at >= lo) and (hi is None or entry.at < hi) for lo, hi in ranges):
+                out.append(entry)
+    return sorted(out, key=lambda e: e.id)
+
+
 def export_contact(session: Session, handle: str, *, policy: PolicyConfig, now: datetime) -> dict[str, Any]:
-    """Everything held on a contact (right of access), as JSON-ready data."""
+    """Everything held on a contact (right of access), as JSON-ready data.
+
+    ``domain_journal`` holds the journal entries of the registrations the contact is or was
+    linked to (:func:`domain_journal`), with field names only: their notes may name other
+    people's contacts.
+    """
     contact = get_contact(session, handle)
     domains = []
-    for d in linked_domains(session, contact):
+    linked = linked_domains(session, contact)
+    for d in linked:
         domains.append({
             "name": d.ldh_name, "unicode_name": d.unicode_name, "roles": _roles(d, contact),
             "created_at": _ts(d.created_at), "registrar_expires_at": _ts(d.registrar_expires_at),
@@ -161,6 +256,8 @@ def export_contact(session: Session, handle: str, *, policy: PolicyConfig, now: 
             "history": [entry_data(e) for e in entries if e.action in VERIFICATION_ACTIONS],
         },
         "journal": [entry_data(e) for e in entries],
+        "domain_journal": [{k: v for k, v in entry_data(e).items() if k != "note"}
+                           for e in domain_journal(session, contact, linked)],
     }
 
 
@@ -176,11 +273,13 @@ class ErasureResult:
     fields: tuple[str, ...] = ()
     held_until: datetime | None = None
     hold_reason: str | None = None
+    new_handle: str | None = None  # the opaque handle of an erased contact (ERASED-<id>)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
         return {"handle": self.handle, "outcome": self.outcome, "fields": list(self.fields),
-                "held_until": _ts(self.held_until), "hold_reason": self.hold_reason}
+                "held_until": _ts(self.held_until), "hold_reason": self.hold_reason,
+                "new_handle": self.new_handle}
 
 
 def erase_contact(session: Session, handle: str, *, actor: str, now: datetime,
@@ -226,15 +325,16 @@ def erase_contact(session: Session, handle: str, *, actor: str, now: datetime,
     changed = tombstone(contact)
     contact.erased_at = now
     contact.updated_at = now
-    fields = [*_names(changed), "erased_at"]
-    journal(session, actor=actor, object_type="contact", object_key=handle, action="erase", fields=fields,
+    new_handle = rename_erased(session, contact)
+    fields = [*_names(changed), "erased_at", "handle"]
+    journal(session, actor=actor, object_type="contact", object_key=new_handle, action="erase", fields=fields,
             at=now)
     for d in linked_domains(session, contact):
         if d.personal_data_purged_at is None and _ended(d) is not None and _all_contacts_erased(d):
             d.personal_data_purged_at = now
             journal(session, actor=actor, object_type="domain", object_key=d.ldh_name, action="update",
-                    fields=["personal_data_purged_at"], note=f"contact {handle} erased", at=now)
-    return ErasureResult(handle, "erased", tuple(fields))
+                    fields=["personal_data_purged_at"], note=f"contact {new_handle} erased", at=now)
+    return ErasureResult(handle, "erased", tuple(sorted(fields)), new_handle=new_handle)
 
 
 def _names(columns: list[str]) -> list[str]:
@@ -252,13 +352,15 @@ def _all_contacts_erased(domain: Domain) -> bool:
 class PurgeResult:
     """What a retention purge removed (or would remove)."""
 
-    contacts: tuple[str, ...] = ()
+    contacts: tuple[str, ...] = ()  # the handles the contacts had
     domains: tuple[str, ...] = ()
     cutoff: datetime | None = None
+    new_handles: tuple[str, ...] = ()  # their opaque handles now (ERASED-<id>), in the same order
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
-        return {"contacts": list(self.contacts), "domains": list(self.domains), "cutoff": _ts(self.cutoff)}
+        return {"contacts": list(self.contacts), "domains": list(self.domains), "cutoff": _ts(self.cutoff),
+                "new_handles": list(self.new_handles)}
 
 
 def purge_candidates(session: Session, *, now: datetime, policy: PolicyConfig) -> list[Contact]:
@@ -284,25 +386,28 @@ def purge_retention(session: Session, *, actor: str, now: datetime, policy: Poli
     """Remove personal data whose retention period is over (tombstones, journaled)."""
     cutoff = now - timedelta(days=policy.retention_days)
     purged: list[str] = []
+    renamed: list[str] = []
+    erased: list[Contact] = []
     domains: set[str] = set()
     for contact in purge_candidates(session, now=now, policy=policy):
+        purged.append(contact.handle)
         changed = tombstone(contact)
         contact.erased_at = now
         contact.updated_at = now
+        renamed.append(rename_erased(session, contact))
         journal(session, actor=actor, object_type="contact", object_key=contact.handle, action="purge",
-                fields=[*_names(changed), "erased_at"],
+                fields=[*_names(changed), "erased_at", "handle"],
                 note=f"retention period of {policy.retention_days} days over", at=now)
-        purged.append(contact.handle)
+        erased.append(contact)
     session.flush()
-    for contact_handle in purged:
-        contact = get_contact(session, contact_handle)
+    for contact in erased:
         for d in linked_domains(session, contact):
             if d.personal_data_purged_at is None and _all_contacts_erased(d):
                 d.personal_data_purged_at = now
                 journal(session, actor=actor, object_type="domain", object_key=d.ldh_name, action="purge",
                         fields=["personal_data_purged_at"], at=now)
                 domains.add(d.ldh_name)
-    return PurgeResult(tuple(purged), tuple(sorted(domains)), cutoff)
+    return PurgeResult(tuple(purged), tuple(sorted(domains)), cutoff, tuple(renamed))
 
 
 # ---------------------------------------------------------------------------------------- verification
@@ -369,19 +474,6 @@ class VerificationConfirm:
     released: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _hold_set_by_verification(session: Session, domain: Domain) -> bool:
-    """Whether the domain's current clientHold was put there by a verification hold (see module doc)."""
-    entries = session.scalars(select(JournalEntry).where(
-        JournalEntry.object_type == "domain", JournalEntry.object_key == domain.ldh_name)
-        .order_by(JournalEntry.id.desc()))
-    for entry in entries:
-        if entry.action == "verification-hold":
-            return True
-        if entry.action == "verification-release" or "clientHold" in (entry.note or ""):
-            return False
-    return False
-
-
 def confirm_verification(session: Session, handle: str, token: str, *, actor: str,
                          now: datetime) -> VerificationConfirm:
     """Check the token (constant time), mark the contact verified and lift verification holds."""
@@ -402,7 +494,7 @@ def confirm_verification(session: Session, handle: str, token: str, *, actor: st
     released = []
     stmt = select(Domain).where(Domain.registrant_id == contact.id, Domain.deleted_at.is_(None))
     for d in session.scalars(stmt.order_by(Domain.ldh_name).with_for_update(of=Domain)):
-        if "clientHold" in d.statuses and _hold_set_by_verification(session, d):
+        if "clientHold" in d.statuses and hold_set_by_verification(session, d):
             d.statuses = [s for s in d.statuses if s != "clientHold"]
             d.updated_at = now
             journal(session, actor=actor, object_type="domain", object_key=d.ldh_name,
@@ -422,11 +514,13 @@ class Overdue:
     domains: tuple[str, ...]
     on_hold: tuple[str, ...]
     held_now: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # not held: serverUpdateProhibited (the registry refuses changes)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON output (no personal values)."""
         return {"handle": self.handle, "requested_at": _ts(self.requested_at), "due": _ts(self.due),
-                "domains": list(self.domains), "on_hold": list(self.on_hold), "held_now": list(self.held_now)}
+                "domains": list(self.domains), "on_hold": list(self.on_hold), "held_now": list(self.held_now),
+                "skipped": list(self.skipped)}
 
 
 def overdue_contacts(session: Session, *, now: datetime, policy: PolicyConfig) -> list[Overdue]:
@@ -450,16 +544,24 @@ def overdue_contacts(session: Session, *, now: datetime, policy: PolicyConfig) -
 
 
 def apply_holds(session: Session, *, actor: str, now: datetime, policy: PolicyConfig) -> list[Overdue]:
-    """Put ``clientHold`` on the live registrations of overdue contacts; returns what was held."""
+    """Put ``clientHold`` on the live registrations of overdue contacts; returns what was held.
+
+    Registrations with ``serverUpdateProhibited`` are skipped (the registry would refuse the
+    change) and reported in ``skipped``.
+    """
     out = []
     for item in overdue_contacts(session, now=now, policy=policy):
         held = []
+        skipped = []
         for name in item.domains:
             if name in item.on_hold:
                 continue
-            domain = session.scalars(select(Domain).where(Domain.ldh_name == name)
-                                     .with_for_update(of=Domain)).one()
-            if "clientHold" in domain.statuses or domain.deleted_at is not None:
+            domain = session.scalars(select(Domain).where(Domain.ldh_name == name, Domain.deleted_at.is_(None))
+                                     .with_for_update(of=Domain)).one_or_none()
+            if domain is None or "clientHold" in domain.statuses:
+                continue
+            if "serverUpdateProhibited" in domain.statuses:
+                skipped.append(name)
                 continue
             domain.statuses = [s for s in domain.statuses if s != "ok"] + ["clientHold"]
             domain.updated_at = now
@@ -472,5 +574,5 @@ def apply_holds(session: Session, *, actor: str, now: datetime, policy: PolicyCo
                     action="verification-hold", fields=[],
                     note=f"clientHold set on {len(held)} registration(s)", at=now)
         out.append(Overdue(item.handle, item.requested_at, item.due, item.domains,
-                           tuple(sorted({*item.on_hold, *held})), tuple(held)))
+                           tuple(sorted({*item.on_hold, *held})), tuple(held), tuple(skipped)))
     return out

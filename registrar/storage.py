@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
@@ -30,7 +30,17 @@ def utcnow() -> datetime:
 
 
 class Database:
-    """Engine + session factory for one database URL."""
+    """Engine + session factory for one database URL.
+
+    Write transactions (the default) lock what they read: on PostgreSQL (READ COMMITTED) through the
+    row locks of ``with_for_update()``; on SQLite, where ``FOR UPDATE`` does not exist, by starting
+    with ``BEGIN IMMEDIATE``, which takes the database's single write lock before the first read, so
+    two concurrent read-modify-write transactions run one after the other instead of both reading
+    the old row and one overwriting the other. Read transactions (``readonly=True``: the server's
+    lookups) start with a plain deferred ``BEGIN``: in WAL mode they read a snapshot and never wait
+    for a writer. pysqlite's own transaction handling is switched off (it would only ``BEGIN`` at
+    the first write, leaving the reads before it outside the transaction).
+    """
 
     def __init__(self, url: str, *, pool_size: int = 5, echo: bool = False) -> None:
         self.url = url
@@ -40,27 +50,34 @@ class Database:
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(**{_READONLY: True}),
+                                           expire_on_commit=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        session = self._sessions()
+    def transaction(self, readonly: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        ``readonly`` marks a transaction that only reads: on SQLite it neither takes nor waits for
+        the write lock (writing in it may fail with "database is locked"). PostgreSQL ignores it.
+        """
+        session = (self._read_sessions if readonly else self._sessions)()
         try:
             with session.begin():
                 yield session
         finally:
             session.close()
 
-    def run(self, fn: Callable[[Session], T]) -> T:
+    def run(self, fn: Callable[[Session], T], readonly: bool = False) -> T:
         """Run ``fn(session)`` in one transaction and return its result."""
-        with self.transaction() as session:
+        with self.transaction(readonly) as session:
             return fn(session)
 
     def dispose(self) -> None:
@@ -68,12 +85,26 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+#: Seconds a SQLite connection waits for the write lock (``BEGIN IMMEDIATE``) before failing.
+SQLITE_BUSY_TIMEOUT = 30.0
+#: Execution option that marks the read-only session factory's connections.
+_READONLY = "registrar_readonly"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite would otherwise BEGIN only before the first INSERT/UPDATE/DELETE (and COMMIT before
+    # DDL); :func:`_sqlite_begin` emits the BEGIN instead, at the start of every transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    readonly = conn.get_execution_options().get(_READONLY, False)
+    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def _publication_options() -> Sequence[Any]:
@@ -85,12 +116,22 @@ def _publication_options() -> Sequence[Any]:
     )
 
 
+def live_first() -> tuple[Any, ...]:
+    """ORDER BY terms for the rows of one name: the live row first, then deleted ones, latest first."""
+    return (Domain.deleted_at.is_not(None), Domain.deleted_at.desc(), Domain.id.desc())
+
+
 def find_domain(session: Session, a_label: str, *, include_deleted: bool = False) -> Domain | None:
-    """The registration with this A-label, fully loaded for publication (fixed query count)."""
+    """The registration with this A-label, fully loaded for publication (fixed query count).
+
+    The live one; with ``include_deleted`` and none live, the most recently deleted one (a name
+    may have several deleted rows: earlier registrations kept for retention).
+    """
     stmt = select(Domain).where(Domain.ldh_name == a_label).options(*_publication_options())
     if not include_deleted:
         stmt = stmt.where(Domain.deleted_at.is_(None))
-    return session.scalars(stmt).unique().one_or_none()
+    stmt = stmt.order_by(Domain.deleted_at.is_not(None), Domain.deleted_at.desc(), Domain.id.desc()).limit(1)
+    return session.scalars(stmt).unique().first()
 
 
 def find_host(session: Session, name: str) -> Host | None:
@@ -130,6 +171,26 @@ def sponsored_host(session: Session, name: str) -> Host | None:
 def latest_journal_id(session: Session) -> int | None:
     """The highest change-journal id (``None`` when the journal is empty)."""
     return session.execute(select(func.max(JournalEntry.id))).scalar()
+
+
+#: How far below the newest journal id :func:`journal_watermark` counts entries.
+JOURNAL_WATCH_WINDOW = 10_000
+
+
+def journal_watermark(session: Session, window: int = JOURNAL_WATCH_WINDOW) -> tuple[int | None, int]:
+    """The highest change-journal id and the number of entries with an id within ``window`` below it.
+
+    Journal ids are taken when a row is inserted, not when its transaction commits: a transaction
+    holding id N that commits after N+1 was committed leaves the maximum unchanged, but adds one
+    to the count (entries are never deleted). Comparing the pair from one check to the next
+    therefore notices every commit with an id within ``window`` of the newest. One statement: a
+    primary-key lookup and an index range count.
+    """
+    newest = select(func.max(JournalEntry.id)).scalar_subquery()
+    recent = (select(func.count()).select_from(JournalEntry)
+              .where(JournalEntry.id > func.coalesce(newest, 0) - window).scalar_subquery())
+    top, count = session.execute(select(newest, recent)).one()
+    return (None if top is None else int(top)), int(count)
 
 
 def journal(session: Session, *, actor: str, object_type: str, object_key: str, action: str,

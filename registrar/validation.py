@@ -14,6 +14,7 @@ import dns.name
 import idna
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 PHONE_RE = re.compile(r"^\+[0-9]{1,3}\.[0-9]{1,14}$")
 EXT_RE = re.compile(r"^[0-9]{1,10}$")
@@ -35,6 +36,24 @@ RGP_STATUSES = frozenset(
      "pendingDelete"}
 )
 DS_DIGEST_LENGTHS = {1: 40, 2: 64, 3: 64, 4: 96}
+#: Characters free text may not contain besides C0/C1 controls: bidi embedding, override and
+#: isolate controls (U+202A-U+202E, U+2066-U+2069: "Trojan Source" reordering), zero-width space,
+#: non-joiner and joiner and the byte order mark (U+200B-U+200D, U+FEFF: invisible), and the
+#: Unicode line and paragraph separators (U+2028, U+2029: line breaks in some renderers).
+INVISIBLE_CHARACTERS = frozenset(
+    [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200b", "\u200c", "\u200d",
+     "\ufeff", "\u2028", "\u2029"])
+#: Countries without a postal code system: a registrant there needs no postal code. A small,
+#: conservative list (countries commonly listed as having no postal codes, e.g. by the UPU's
+#: addressing pages); a country missing here only means staff must enter a postal code.
+NO_POSTAL_CODE_COUNTRIES = frozenset(
+    {"AE", "AG", "AO", "AW", "BF", "BI", "BJ", "BO", "BS", "BW", "BZ", "CD", "CF", "CG", "CI", "CK", "CM", "DJ",
+     "DM", "ER", "FJ", "GD", "GH", "GM", "GQ", "GY", "HK", "JM", "KI", "KM", "KN", "KP", "LC", "ML", "MO", "MR",
+     "MW", "NR", "NU", "QA", "RW", "SB", "SC", "SL", "SR", "ST", "SY", "TD", "TG", "TK", "TL", "TO", "TT", "TV",
+     "UG", "VU", "YE", "ZW"})
+#: Full stops UTS #46 maps to U+002E before a name is split into labels (ideographic full stop,
+#: fullwidth full stop, halfwidth ideographic full stop).
+DOT_EQUIVALENTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
 
 class ValidationError(ValueError):
@@ -72,11 +91,12 @@ def normalize_domain(value: str, field: str = "name", *, min_labels: int = 2) ->
     """Normalise a domain or host name given as U-labels, A-labels or a mix, any case.
 
     UTS #46 mapping (non-transitional), IDNA 2008 validity, LDH rules, 63/253 limits, and an
-    A-label ↔ U-label round trip are enforced. A trailing dot is accepted.
+    A-label ↔ U-label round trip are enforced. A trailing dot is accepted, and so are the full
+    stops UTS #46 treats as label separators (U+3002, U+FF0E, U+FF61).
     """
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(field, "a domain name is required")
-    text = value.strip()
+    text = value.strip().translate(DOT_EQUIVALENTS)
     if text.endswith("."):
         text = text[:-1]
     if not text or ".." in text or text.startswith("."):
@@ -126,20 +146,23 @@ def normalize_domain(value: str, field: str = "name", *, min_labels: int = 2) ->
 
 def is_mixed_label_form(value: str) -> bool:
     """True when a name mixes A-labels (``xn--``) with non-ASCII U-labels (RDAP answers 400)."""
-    labels = value.strip().rstrip(".").split(".")
+    labels = value.strip().translate(DOT_EQUIVALENTS).rstrip(".").split(".")
     has_a = any(lbl.lower().startswith("xn--") for lbl in labels)
     has_u = any(not lbl.isascii() for lbl in labels)
     return has_a and has_u
 
 
 def validate_phone(value: str | None, field: str) -> str | None:
-    """``+CC.NNNN`` (RFC 5733 / E.164a) or ``None``."""
+    """``+CC.NNNN`` (RFC 5733 / E.164a) with an ITU-T E.164 country calling code, or ``None``."""
     if value is None or value == "":
         return None
     if not PHONE_RE.match(value):
         raise ValidationError(field, f"{value!r} is not in +CC.NNNN form (e.g. +1.5555550123)")
     if len(value) > 17:
         raise ValidationError(field, "longer than 17 characters")
+    country_code = value[1:value.index(".")]
+    if country_code.startswith("0") or int(country_code) not in COUNTRY_CODE_TO_REGION_CODE:
+        raise ValidationError(field, f"+{country_code} is not an ITU-T E.164 country calling code")
     return value
 
 
@@ -173,11 +196,14 @@ def validate_email_address(value: str | None, field: str) -> str:
                                 globally_deliverable=False)
     except EmailNotValidError as exc:
         raise ValidationError(field, f"{value!r} is not a valid email address ({exc})") from None
+    if "." not in result.ascii_domain:
+        raise ValidationError(field, f"{value!r} is not a valid email address (the domain after the @ needs a "
+                                     "dot: a mailbox at a top-level domain cannot be reached)")
     return result.normalized
 
 
 def validate_text(value: str | None, field: str, *, required: bool = False, max_length: int = 255) -> str | None:
-    """Free text: trimmed, no control characters, bounded length."""
+    """Free text: trimmed, no control, bidi-control, zero-width or line-separator characters, bounded length."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if required:
             raise ValidationError(field, "required")
@@ -187,6 +213,9 @@ def validate_text(value: str | None, field: str, *, required: bool = False, max_
     text = value.strip()
     if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text):
         raise ValidationError(field, "contains control characters")
+    bad = next((c for c in text if c in INVISIBLE_CHARACTERS), None)
+    if bad is not None:
+        raise ValidationError(field, f"contains the invisible or bidi control character U+{ord(bad):04X}")
     if len(text) > max_length:
         raise ValidationError(field, f"longer than {max_length} characters")
     return text

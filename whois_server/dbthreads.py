@@ -2,7 +2,8 @@
 
 Every lookup that needs the database goes through :meth:`DatabaseThreads.run`, which runs a
 synchronous function with a SQLAlchemy session in one of ``server.db_threads`` threads and
-returns a Deferred fired on the reactor thread.
+returns a Deferred fired on the reactor thread. The server only reads: every transaction here is
+read-only (see :meth:`registrar.storage.Database.transaction`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class DatabaseThreads:
             self.db.dispose()
 
     def run(self, fn: Callable[[Session], T]) -> Deferred[T]:
-        """Run ``fn`` in one read transaction off the reactor."""
+        """Run ``fn`` in one read transaction off the reactor.
+
+        The transaction is ``readonly``: on SQLite it never waits for a writer (a CLI command or the
+        sync holding the write lock); it reads the last committed state.
+        """
         self.start()
-        return deferToThreadPool(self.reactor, self.pool, self.db.run, fn)
+        return deferToThreadPool(self.reactor, self.pool, self.db.run, fn, readonly=True)

@@ -5,8 +5,10 @@ the database. Public records are cached per worker for ``server.cache_ttl`` seco
 too, so bots probing random names cost one query per name per TTL); a cached answer is
 returned without a thread hop or a database round trip. Every
 ``server.cache_invalidation_interval`` seconds one cheap query reads the highest change-journal
-id; when it moved (a consent, a correction, a deletion, a sync), the caches are emptied, so a
-change reaches WHOIS and RDAP within about a second while hot records stay cached. Concurrent
+id and the number of entries just below it (:func:`registrar.storage.journal_watermark`: a
+transaction that took a lower id but committed later does not move the maximum, it moves the
+count); when either changed (a consent, a correction, a deletion, a sync), the caches are emptied,
+so a change reaches WHOIS and RDAP within about a second while hot records stay cached. Concurrent
 lookups of the same name share one database trip. A database failure becomes :class:`ServiceUnavailable`, which the
 protocols turn into a short temporary-failure reply; the next lookup tries again.
 """
@@ -23,7 +25,7 @@ from twisted.python.failure import Failure
 
 from registrar.config import Config
 from registrar.publication.record import PublicHost, PublicRecord, build_public_record, public_host, registrar_info
-from registrar.storage import find_domain, latest_journal_id, sponsored_host
+from registrar.storage import find_domain, journal_watermark, sponsored_host
 from whois_server.dbthreads import DatabaseThreads
 from whois_server.ratelimit import Clock
 
@@ -82,7 +84,8 @@ class RegistrationDataService:
         self._domains: TTLCache[PublicRecord | None] = TTLCache(clock, ttl, size)
         self._hosts: TTLCache[PublicHost | None] = TTLCache(clock, ttl, max(1, size // 10))
         self._inflight: dict[tuple[str, str], list[Deferred[Any]]] = {}
-        self._journal_id: int | None = None
+        #: The last :func:`~registrar.storage.journal_watermark` seen (``None``: not checked yet).
+        self._journal_mark: tuple[int | None, int] | None = None
         self._watch: Any = None
 
     def start_invalidation(self) -> None:
@@ -91,14 +94,14 @@ class RegistrationDataService:
         if interval <= 0 or self.config.server.cache_ttl <= 0 or self._watch is not None:
             return
 
-        def seen(latest: int | None) -> None:
-            if latest != self._journal_id:
-                if self._journal_id is not None:
+        def seen(mark: tuple[int | None, int]) -> None:
+            if mark != self._journal_mark:
+                if self._journal_mark is not None:
                     self.invalidate()
-                self._journal_id = latest
+                self._journal_mark = mark
 
         def tick() -> None:
-            d = self.threads.run(latest_journal_id)
+            d = self.threads.run(journal_watermark)
             d.addCallback(seen)
             d.addErrback(lambda f: log.warning("journal check failed: %s", f.type.__name__ if f.type else "?"))
             d.addBoth(lambda _: schedule())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import click
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from registrar.cli.context import CliContext, pass_ctx
+from registrar.cli.context import CliContext, fail, pass_ctx
 from registrar.cli.helpers import destructive, dry_prefix, dry_run_option, read, table, ts, write, yes_option
 from registrar.models import ConsentElement, Contact, Domain
 from registrar.operations import Change, create_contact, get_contact, set_consent, update_contact
@@ -57,7 +59,7 @@ def contact_group() -> None:
     \b
     Examples:
       registrar contact create JD1 --name "Jane Doe" --street "1 Main St" --city Springfield \\
-          --country US --phone +1.5555550123 --email jane@example.net
+          --postal-code 62701 --country US --phone +1.5555550123 --email jane@example.net
       registrar contact update JD1 --email jane.doe@example.net
       registrar contact consent grant JD1 organization
       registrar contact export JD1 > jd1.json
@@ -77,14 +79,16 @@ def contact_create(ctx: CliContext, handle: str | None, handle_option: str | Non
                    dry_run: bool, **fields: Any) -> None:
     """Create contact HANDLE (3-16 letters, digits, '-' or '_').
 
-    Name, city, country and email are required. The contact's verification clock starts now.
+    Name, city, country and email are required; a registrant also needs street, postal code and
+    phone (see `registrar domain create`). The contact's verification clock starts now.
 
     \b
     Example:
       registrar contact create JD1 --name "Jane Doe" --street "1 Main St" --city Springfield \\
           --state IL --postal-code 62701 --country US --phone +1.5555550123 --email jane@example.net
-      registrar contact create --handle C-ANNA --name "Anna Example" --city Springfield \\
-          --country-code US --email anna@mail.example --consent organization
+      registrar contact create --handle C-ANNA --name "Anna Example" --street "1 Example Street" \\
+          --city Springfield --postal-code 62701 --country-code US --phone +1.5555550100 \\
+          --email anna@mail.example --consent organization
     """
     if handle and handle_option and handle != handle_option:
         raise click.UsageError("give the handle once (argument or --handle)")
@@ -213,7 +217,7 @@ def contact_update(ctx: CliContext, handle: str, clear_street: bool, dry_run: bo
     """Correct contact HANDLE: give only the fields that change ('' clears an optional field).
 
     The change is journaled (field names, who, when) and shows in WHOIS/RDAP at once; the
-    registries get it on the next sync. A new email address restarts verification.
+    registries get it on the next sync. A new email address or phone number restarts verification.
 
     \b
     Examples:
@@ -239,34 +243,72 @@ def contact_update(ctx: CliContext, handle: str, clear_street: bool, dry_run: bo
     ctx.emit({**change.as_dict(), "dry_run": dry_run}, human)
 
 
+def write_private_file(path: Path, text: str, *, force: bool) -> None:
+    """Write ``text`` to a new file readable by its owner only (mode 0600 from the start).
+
+    The file is created with ``O_CREAT | O_EXCL``, so an existing file (or a symbolic link) is
+    never written through; with ``force`` a new private file is written beside it and renamed
+    over it (atomic). Exits 1 naming ``output`` when the file exists without ``force`` or cannot
+    be written.
+    """
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+    target = path
+    if force:
+        target = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(target, flags, 0o600)
+    except FileExistsError:
+        fail(f"output: {path} exists; pass --force to replace it")
+        return
+    except OSError as exc:
+        fail(f"output: cannot create {path}: {exc.strerror}")
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if force:
+            os.replace(target, path)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        fail(f"output: cannot write {path}: {exc.strerror}")
+
+
 @contact_group.command("export")
 @click.argument("handle")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the JSON to this file instead of standard output.")
+              help="Write the JSON to this new file (mode 0600) instead of standard output.")
+@click.option("--force", is_flag=True, help="Replace the --output file if it exists.")
 @pass_ctx
-def contact_export(ctx: CliContext, handle: str, output: Path | None) -> None:
+def contact_export(ctx: CliContext, handle: str, output: Path | None, force: bool) -> None:
     """Export everything held on contact HANDLE as JSON (right of access).
 
     Contact data, the registrations they hold or are a contact for (live and ended), consent
-    history, verification history and the journal entries about them.
+    history, verification history, the journal entries about them and the journal entries
+    (field names only) of the registrations they are or were linked to.
+
+    With -o the file is created readable by its owner only (0600); an existing file is refused
+    unless --force.
 
     \b
-    Example:
+    Examples:
       registrar contact export JD1 -o jd1-export.json
+      registrar contact export JD1 -o jd1-export.json --force
     """
+    if force and output is None:
+        raise click.UsageError("--force only goes with --output")
     data = read(ctx, lambda s: export_contact(s, handle, policy=ctx.config.policy, now=utcnow()))
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
-        output.chmod(0o600)
+        write_private_file(output, text + "\n", force=force)
         click.echo(f"wrote {output}", err=True)
 
 
 def _erase_text(r: ErasureResult, dry_run: bool) -> str:
     if r.outcome == "erased":
-        return f"{dry_prefix(dry_run)}erased the personal data of contact {r.handle}"
+        return (f"{dry_prefix(dry_run)}erased the personal data of contact {r.handle}; its handle is now "
+                f"{r.new_handle}")
     when = f"on or after {ts(r.held_until)} (registrar retention purge)" if r.held_until else \
         "when the retention hold is lifted (contact update --retention-hold '') and retention purge runs"
     prefix = "dry run, nothing written: " if dry_run else ""
@@ -285,7 +327,8 @@ def contact_erase(ctx: CliContext, handle: str, yes: bool, dry_run: bool) -> Non
     Refused while the contact holds or is a contact of a live registration (move or delete those
     first). If the data must still be kept (retention period after a registration ended, or a
     retention hold) the request is recorded and `registrar retention purge` removes the data when
-    the period ends. Otherwise every personal value is replaced by a tombstone at once.
+    the period ends. Otherwise every personal value is replaced by a tombstone at once, and the
+    handle by ERASED-<id> (in the journal too): use the new handle from then on.
 
     \b
     Examples:

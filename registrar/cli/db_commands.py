@@ -14,7 +14,14 @@ from registrar.storage import current_revision, upgrade
 
 @click.group("db")
 def db_group() -> None:
-    """Database schema: create or migrate (Alembic)."""
+    """Database schema: create or migrate (Alembic).
+
+    \b
+    Examples:
+      registrar db upgrade
+      registrar --db postgresql+psycopg://registrar@db/registrar db upgrade
+      registrar db current
+    """
 
 
 @db_group.command("upgrade")
@@ -34,14 +41,27 @@ def db_upgrade(ctx: CliContext, revision: str) -> None:
 @db_group.command("current")
 @pass_ctx
 def db_current(ctx: CliContext) -> None:
-    """Print the schema revision of the database."""
+    """Print the schema revision of the database ("(empty database)" before `db upgrade`).
+
+    \b
+    Examples:
+      registrar db current
+      registrar --json --db postgresql+psycopg://registrar@db/registrar db current
+    """
     rev = current_revision(ctx.db_url)
     ctx.emit({"revision": rev}, rev or "(empty database)")
 
 
 @click.group("fixtures")
 def fixtures_group() -> None:
-    """Load sample data, or generate large synthetic sets."""
+    """Load sample data, or generate large synthetic sets.
+
+    \b
+    Examples:
+      registrar fixtures load fixtures/
+      registrar fixtures generate --domains 1000 -o /tmp/sample.jsonl
+      registrar fixtures load /tmp/sample.jsonl
+    """
 
 
 @fixtures_group.command("load")
@@ -72,7 +92,13 @@ def fixtures_load(ctx: CliContext, paths: tuple[Path, ...]) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
 def fixtures_generate(domains: int, seed: int, output: Path | None) -> None:
-    """Write a synthetic JSON-lines set of DOMAINS registrations (streaming, flat memory)."""
+    """Write a synthetic JSON-lines set of DOMAINS registrations (streaming, flat memory).
+
+    \b
+    Examples:
+      registrar fixtures generate --domains 1000 > /tmp/sample.jsonl
+      registrar fixtures generate --domains 1000000 --seed 7 -o /tmp/big.jsonl
+    """
     if output is None:
         generate(sys.stdout, domains, seed=seed)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -84,7 +85,8 @@ def domain_create(ctx: CliContext, name: str, registrant: str | None, tech: str 
 
     Name servers not yet known are created as external hosts without glue (create in-bailiwick
     hosts with their addresses first: `registrar host create`). An authInfo code is generated and
-    never displayed.
+    never displayed. The registrant needs street, postal code, phone and email (RAA 3.3.1). A name
+    deleted before can be registered again 35 days after its delete (redemption + pending delete).
 
     \b
     Examples:
@@ -113,9 +115,9 @@ def domain_create(ctx: CliContext, name: str, registrant: str | None, tech: str 
 def _state(d: Domain) -> str:
     if d.deleted_at is None:
         return "active"
-    if "redemptionPeriod" in d.rgp_statuses:
+    if "redemptionPeriod" in d.rgp_statuses and utcnow() <= d.deleted_at + timedelta(days=REDEMPTION_DAYS):
         return "redemption"
-    return "deleted"
+    return "deleted"  # statuses of an earlier registration are history once its redemption is over
 
 
 def _contact_block(c: Contact | None) -> dict[str, Any] | None:
@@ -268,7 +270,9 @@ def domain_update(ctx: CliContext, name: str, add_ns: tuple[str, ...], remove_ns
     """Change name servers, client statuses, DS records or contacts of NAME.
 
     All changes are applied together or not at all, and journaled. Only client* statuses may be
-    set or removed; server* statuses belong to the registry.
+    set or removed; server* statuses belong to the registry. A new registrant needs street, postal
+    code, phone and email; if it is not verified its verification is requested, and a clientHold
+    that verification put on the registration for the previous registrant is lifted.
 
     \b
     Examples:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import click
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from registrar.cli.context import CliContext, fail
@@ -34,7 +35,7 @@ def read(ctx: CliContext, fn: Callable[[Session], T]) -> T:
     except ValidationError as exc:
         fail(f"{exc.field}: {exc.rule}")
     except (OperationalError, ProgrammingError) as exc:
-        _database_error(exc)
+        database_error(exc)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -55,19 +56,88 @@ def write(ctx: CliContext, fn: Callable[[Session], T], *, dry_run: bool = False)
         return cast(T, rb.result)
     except ValidationError as exc:
         fail(f"{exc.field}: {exc.rule}")
-    except IntegrityError:
-        fail("conflict: another change to the same object was made at the same time; run the command again")
+    except IntegrityError as exc:
+        field = constraint_field(exc)
+        if field is None:
+            fail("conflict: another change to the same object was made at the same time; run the command again")
+        fail(f"{field}: conflicts with data already stored (perhaps another change made at the same time); "
+             "check and run the command again")
+    except DataError as exc:
+        fail(f"{constraint_field(exc) or 'input'}: the database rejected a value ({_first_line(exc)})")
     except (OperationalError, ProgrammingError) as exc:
-        _database_error(exc)
+        database_error(exc)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _database_error(exc: OperationalError | ProgrammingError) -> None:
-    message = str(exc.orig or exc).strip().splitlines()[0]
-    missing = "no such table" in message or "does not exist" in message
-    if isinstance(exc, ProgrammingError) and not missing:
+#: Column names as the commands call them (the field named in ``error: <field>: <rule>``).
+_FIELD_NAMES = {"ldh_name": "name", "registrant_id": "registrant", "tech_id": "tech", "admin_id": "admin",
+                "billing_id": "billing", "host_id": "host", "domain_id": "name", "contact_id": "handle"}
+#: Constraint and index names (models.NAMING) whose column is not the last part of the name.
+_CONSTRAINT_FIELDS = {"uq_domain_ldh_name_live": "name", "uq_host_address_host_id": "addresses",
+                      "uq_domain_nameserver_domain_id": "nameservers"}
+_TABLES = sorted(("contact", "consent_event", "host", "host_address", "domain", "domain_nameserver", "ds_record",
+                  "journal", "sync_cursor", "sync_issue"), key=len, reverse=True)
+_SQLITE_COLUMN = re.compile(r"constraint failed: (\w+)\.(\w+)")
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    return (str(orig or exc).strip().splitlines() or [""])[0]
+
+
+def _constraint_column(name: str) -> str | None:
+    """The column of a constraint named by models.NAMING (``uq_<table>_<column>``,
+    ``fk_<table>_<column>_<referred table>``)."""
+    kind, _, rest = name.partition("_")
+    for table in _TABLES:
+        if kind in ("uq", "fk", "ix") and rest.startswith(table + "_"):
+            column = rest[len(table) + 1:]
+            if kind == "fk":
+                for ref in _TABLES:
+                    if column.endswith("_" + ref):
+                        return column[:-len(ref) - 1]
+            return column
+    return None
+
+
+def constraint_field(exc: DataError | IntegrityError) -> str | None:
+    """The field a constraint violation is about, when the database says (else ``None``).
+
+    PostgreSQL reports the constraint (or column) in the error's diagnostics; SQLite names
+    ``table.column`` in the message.
+    """
+    diag = getattr(exc.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    column = getattr(diag, "column_name", None)
+    if constraint:
+        if constraint in _CONSTRAINT_FIELDS:
+            return _CONSTRAINT_FIELDS[constraint]
+        column = _constraint_column(constraint) or column
+    if not column:
+        match = _SQLITE_COLUMN.search(_first_line(exc))
+        column = match.group(2) if match else None
+    return _FIELD_NAMES.get(column, column) if column else None
+
+
+def database_error(exc: OperationalError | ProgrammingError) -> None:
+    """Exit 1 with what is wrong with the database; re-raise errors that are bugs, not setup problems.
+
+    A missing schema (no tables yet) says to run ``registrar db upgrade``; a PostgreSQL database
+    that does not exist says so (``db upgrade`` creates tables, not databases).
+    """
+    message = _first_line(exc)
+    no_database = re.search(r'database "([^"]*)" does not exist', message)
+    if no_database:
+        fail(f'database: the database "{no_database.group(1)}" does not exist on the server; create it '
+             "(e.g. createdb) or fix the URL (--db / REGISTRAR_DATABASE_URL)")
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    no_table = "no such table" in message or sqlstate == "42P01" or (
+        re.search(r'relation "[^"]*" does not exist', message) is not None)
+    if no_table:
+        fail(f"database: the database has no schema: run `registrar db upgrade` ({message})")
+    if isinstance(exc, ProgrammingError):
         raise exc
-    fail(f"database: {message}" + (" (is the schema created? run `registrar db upgrade`)" if missing else ""))
+    fail(f"database: {message}")
 
 
 def stdin_is_terminal() -> bool:

@@ -36,6 +36,9 @@ def host_group() -> None:
 def host_create(ctx: CliContext, name: str, addresses: tuple[str, ...], dry_run: bool) -> None:
     """Create host NAME (at least three labels), with optional glue addresses.
 
+    Glue (--address) only for a host under one of our live registrations (e.g. ns1.example.com
+    when we sponsor example.com); any other host is an external name server, without glue.
+
     \b
     Examples:
       registrar host create ns1.dns.example.net
@@ -55,6 +58,9 @@ def host_create(ctx: CliContext, name: str, addresses: tuple[str, ...], dry_run:
 def host_update(ctx: CliContext, name: str, add_address: tuple[str, ...], remove_address: tuple[str, ...],
                 dry_run: bool) -> None:
     """Add or remove glue addresses of host NAME.
+
+    Addresses can be added only while NAME is under one of our live registrations; removing
+    them is always possible.
 
     \b
     Example:

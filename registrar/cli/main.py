@@ -2,19 +2,55 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from registrar.cli.context import CliContext, default_actor
 from registrar.cli.db_commands import db_group, fixtures_group
+from registrar.cli.helpers import database_error
+from registrar.validation import ValidationError, validate_text
+
+#: The journal's ``actor`` column (and ``consent_event.actor``) holds at most this many characters.
+ACTOR_MAX = 64
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _check_actor(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """``--actor``: 1-64 printable characters on one line (it is written to every journal entry)."""
+    try:
+        if any(c in value for c in "\r\n\x85\u2028\u2029"):
+            raise ValidationError("actor", "contains a line break")
+        actor = validate_text(value, "actor", required=True, max_length=ACTOR_MAX)
+    except ValidationError as exc:
+        raise click.BadParameter(f"{exc.rule} (1-{ACTOR_MAX} printable characters on one line)") from None
+    assert actor is not None
+    return actor
+
+
+class RegistrarGroup(click.Group):
+    """The top-level group: a database that cannot be used ends any command with a message, exit 1.
+
+    (No schema: "run `registrar db upgrade`"; a PostgreSQL database that does not exist: says so.)
+    Commands that go through :func:`registrar.cli.helpers.read`/``write`` get the same handling.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; turn database setup errors into ``error: database: ...``."""
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            database_error(exc)
+
+
+@click.group(cls=RegistrarGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--db", "db_url", envvar="REGISTRAR_DATABASE_URL", metavar="URL",
               help="SQLAlchemy database URL [env REGISTRAR_DATABASE_URL; default: the embedded SQLite file].")
 @click.option("--config", "config_path", envvar="REGISTRAR_CONFIG", metavar="PATH",
               type=click.Path(dir_okay=False), help="TOML configuration file [env REGISTRAR_CONFIG].")
-@click.option("--actor", default=default_actor, show_default="the OS user",
-              help="Who is making the change (recorded in the journal).")
+@click.option("--actor", default=default_actor, show_default="the OS user", callback=_check_actor,
+              help="Who is making the change (recorded in the journal; 1-64 printable characters).")
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable JSON output.")
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None, config_path: str | None, actor: str, json_output: bool) -> None:

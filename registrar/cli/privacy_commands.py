@@ -46,7 +46,7 @@ def verification_group() -> None:
       registrar verification start JD1          # prints a token to send to the contact
       registrar verification confirm JD1 TOKEN  # the contact answered: verified, holds lifted
       registrar verification overdue            # who missed the deadline
-      registrar verification overdue --apply    # put their registrations on clientHold
+      registrar verification overdue --apply    # put their registrations on clientHold (asks first)
     """
 
 
@@ -109,35 +109,50 @@ def verification_confirm(ctx: CliContext, handle: str, token: str | None, dry_ru
 
 @verification_group.command("overdue")
 @click.option("--apply", "apply_", is_flag=True,
-              help="Put clientHold on the overdue contacts' registrations.")
+              help="Put clientHold on the overdue contacts' registrations (asks first unless --yes).")
+@yes_option
 @dry_run_option
 @pass_ctx
-def verification_overdue(ctx: CliContext, apply_: bool, dry_run: bool) -> None:
+def verification_overdue(ctx: CliContext, apply_: bool, yes: bool, dry_run: bool) -> None:
     """List contacts that did not verify within policy.verification_days; --apply suspends them.
 
     With --apply, every live registration held by an overdue contact (as registrant) gets
-    clientHold (journaled); `verification confirm` lifts it again.
+    clientHold (journaled); `verification confirm` lifts it again. Registrations with
+    serverUpdateProhibited are skipped and listed. --apply shows what it would hold and asks for
+    confirmation unless --yes (it refuses to ask when standard input is not a terminal).
 
     \b
     Examples:
       registrar verification overdue
       registrar verification overdue --apply --dry-run
       registrar verification overdue --apply
+      registrar --json verification overdue --apply --yes    # cron
     """
     policy = ctx.config.policy
+    was_dry = dry_run
     if apply_:
-        items: list[Overdue] = write(ctx, lambda s: apply_holds(s, actor=ctx.actor, now=utcnow(),
-                                                                policy=policy), dry_run=dry_run)
+        def question(preview: list[Overdue]) -> str | None:
+            held = sum(len(o.held_now) for o in preview)
+            if not held:
+                return None
+            return (f"Put clientHold on {held} registration(s) of {len(preview)} overdue contact(s)? They stop "
+                    "resolving until the contacts verify.")
+
+        items, was_dry = destructive(ctx, lambda s: apply_holds(s, actor=ctx.actor, now=utcnow(), policy=policy),
+                                     question=question, yes=yes, dry_run=dry_run)
     else:
         items = read(ctx, lambda s: overdue_contacts(s, now=utcnow(), policy=policy))
     rows = [[o.handle, ts(o.requested_at), ts(o.due), len(o.domains),
              (" ".join(o.held_now) or "-") if apply_ else len(o.on_hold)] for o in items]
     headers = ["HANDLE", "REQUESTED", "DUE", "REGISTRATIONS", "HELD NOW" if apply_ else "ON HOLD"]
     held = sum(len(o.held_now) for o in items)
+    skipped = [name for o in items for name in o.skipped]
     summary = f"{len(items)} overdue contact(s)"
     if apply_:
-        summary += f"; {dry_prefix(dry_run)}put clientHold on {held} registration(s)"
-    ctx.emit({"overdue": [o.as_dict() for o in items], "applied": apply_ and not dry_run, "dry_run": dry_run},
+        summary += f"; {dry_prefix(was_dry)}put clientHold on {held} registration(s)"
+        if skipped:
+            summary += f"; skipped (serverUpdateProhibited): {', '.join(skipped)}"
+    ctx.emit({"overdue": [o.as_dict() for o in items], "applied": apply_ and not was_dry, "dry_run": was_dry},
              (table(headers, rows) + "\n" if items else "") + summary)
 
 
@@ -183,7 +198,8 @@ def retention_purge(ctx: CliContext, yes: bool, dry_run: bool) -> None:
     human = f"{dry_prefix(was_dry)}purged the personal data of {len(result.contacts)} contact(s) " \
             f"and {len(result.domains)} registration(s) that ended before {ts(result.cutoff)}"
     if result.contacts:
-        human += "\ncontacts: " + ", ".join(result.contacts)
+        human += "\ncontacts (handle now): " + ", ".join(
+            f"{old} ({new})" for old, new in zip(result.contacts, result.new_handles, strict=True))
     ctx.emit({**result.as_dict(), "dry_run": was_dry}, human)
 
 

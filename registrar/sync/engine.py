@@ -15,7 +15,9 @@ Per run (:func:`run_sync`), under a lock so that two runs never overlap, per reg
    ``create`` with glue on 2303; ``update`` of our hosts' addresses), then ``domain:info``, then
    ONE ``domain:update`` with the difference -- or ``domain:create`` on 2303 -- or nothing when
    nothing differs; the ROID, statuses and expiry returned by ``info`` are stored;
-5. the cursor moves over every journal entry whose domains all succeeded, in order.
+5. the cursor moves over every journal entry whose domains all succeeded, in order, and never
+   past a missing journal id that a transaction may still commit (``sync.late_commit_seconds``;
+   ids are taken at insert, not at commit).
 
 Result codes: 2400 retried with exponential backoff; 2500/2502 and dropped connections reconnect
 and re-read the object before anything is resent; 2200/2501 stop the registry; 2201 (or an

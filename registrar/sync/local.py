@@ -9,19 +9,20 @@ with an action starting with ``sync-`` (which the work list ignores). No row is 
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from registrar.config import Config, RegistryConfig
 from registrar.epp.types import DomainInfo
 from registrar.models import Contact, Domain, DomainNameserver, Host, JournalEntry, SyncCursor, SyncIssue
 from registrar.publication.record import build_public_record
-from registrar.storage import Database, find_domain, journal, utcnow
+from registrar.storage import Database, find_domain, journal, live_first, utcnow
 from registrar.sync.payload import CLIENT_STATUSES, DesiredDomain, desired_domain
 
 #: Journal actions written by the sync job itself (never pushed back to a registry).
@@ -29,6 +30,8 @@ SYNC_ACTION_PREFIX = "sync-"
 #: Locally deleted domains stay in ``--full`` for the redemption period plus the registry's purge.
 DELETE_WINDOW = timedelta(days=35)
 _CHUNK = 500
+
+log = logging.getLogger(__name__)
 
 
 def served_tld(name: str, tlds: Iterable[str]) -> str | None:
@@ -75,6 +78,8 @@ class WorkList:
     cursor_before: int | None
     snapshot: int
     full: bool
+    #: The cursor may not pass this id: the entry after it is missing and may still be committed.
+    hold: int | None = None
 
 
 class CursorTracker:
@@ -84,6 +89,7 @@ class CursorTracker:
         self._entries = work.entries
         self._start = work.cursor_before or 0
         self._snapshot = work.snapshot
+        self._hold = work.hold
         self._ok: set[str] = set()
         self._i = 0
 
@@ -95,10 +101,46 @@ class CursorTracker:
 
     @property
     def position(self) -> int:
-        """The journal id the cursor may be set to."""
+        """The journal id the cursor may be set to (never past the work list's ``hold``)."""
         if self._i < len(self._entries):
-            return max(self._start, self._entries[self._i].journal_id - 1)
-        return max(self._start, self._snapshot)
+            position = self._entries[self._i].journal_id - 1
+        else:
+            position = self._snapshot
+        if self._hold is not None:
+            position = min(position, self._hold)
+        return max(self._start, position)
+
+
+def open_gap_hold(ids_and_times: Sequence[tuple[int, datetime]], start: int, recent_after: datetime) -> int | None:
+    """The highest id the cursor may reach when journal ids are missing after ``start``, or ``None``.
+
+    ``ids_and_times`` are the visible entries after ``start`` as ``(id, at)``, in id order. Ids
+    are taken at insert, not at commit (PostgreSQL sequences), so a missing id is either a
+    transaction that rolled back or one that has not committed yet and will appear later, below
+    entries already seen. A gap counts as still open when some entry after it was written after
+    ``recent_after``: the transaction that took the missing id started before that entry's
+    transaction took its id. The cursor stays just below the lowest open gap, so the next run
+    reads from there again (re-reading the entries after it is harmless: unchanged domains send
+    nothing).
+    """
+    hold: int | None = None
+    newest_after: datetime | None = None
+    for i in range(len(ids_and_times) - 1, -1, -1):
+        entry_id, at = ids_and_times[i]
+        newest_after = at if newest_after is None else max(newest_after, at)
+        previous = ids_and_times[i - 1][0] if i > 0 else start
+        if entry_id > previous + 1 and newest_after > recent_after:
+            hold = previous
+    return hold
+
+
+def _current(name: str) -> Select[Domain]:
+    """The registration the sync means by ``name``: the live row, else the most recently deleted one.
+
+    A name has at most one live row and may have deleted rows of earlier registrations; when no row
+    is live, the sync handles the latest deletion (the delete it pushes, or its end of sponsorship).
+    """
+    return select(Domain).where(Domain.ldh_name == name).order_by(*live_first()).limit(1)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -119,18 +161,31 @@ class LocalStore:
 
     # ----------------------------------------------------------------------------- work list
 
-    def work_list(self, *, full: bool) -> WorkList:
-        """Domains changed in the journal after the cursor (all of them with ``full`` or no cursor)."""
+    def work_list(self, *, full: bool, now: datetime | None = None) -> WorkList:
+        """Domains changed in the journal after the cursor (all of them with ``full`` or no cursor).
+
+        ``hold`` is set when a journal id after the cursor is missing and a later entry is recent
+        (less than ``sync.late_commit_seconds`` before ``now``, the current time by default): the
+        transaction that took it may still commit, and the cursor must not pass it.
+        """
         tlds = self.registry.tlds
         thick = self.registry.data_model == "thick-public"
-        with self.db.transaction() as s:
+        now = now or utcnow()
+        with self.db.transaction(readonly=True) as s:
             cursor = s.get(SyncCursor, self.registry.name)
             start = cursor.journal_id if cursor is not None else None
             snapshot = s.scalar(select(func.max(JournalEntry.id))) or 0
             rows = s.execute(
-                select(JournalEntry.id, JournalEntry.object_type, JournalEntry.object_key, JournalEntry.action)
+                select(JournalEntry.id, JournalEntry.object_type, JournalEntry.object_key, JournalEntry.action,
+                       JournalEntry.at)
                 .where(JournalEntry.id > (start or 0), JournalEntry.id <= snapshot)
                 .order_by(JournalEntry.id)).all()
+            window = self.config.sync.late_commit_seconds
+            hold = open_gap_hold([(r.id, r.at) for r in rows], start or 0, now - timedelta(seconds=window)) \
+                if window > 0 else None
+            if hold is not None:
+                log.info("registry %s: journal id %d is missing and may still be committed; the cursor stays "
+                         "at or below %d", self.registry.name, hold + 1, hold)
             host_keys = sorted({r.object_key for r in rows if r.object_type == "host"})
             contact_keys = sorted({r.object_key for r in rows if r.object_type == "contact"}) if thick else []
             by_host: dict[str, set[str]] = {}
@@ -187,7 +242,7 @@ class LocalStore:
                     seen.add(name)
                     names.append(name)
             ordered = self._dependencies_first(s, names)
-        return WorkList(ordered, entries, start, snapshot, everything)
+        return WorkList(ordered, entries, start, snapshot, everything, hold)
 
     def _dependencies_first(self, s: Session, names: list[str]) -> list[str]:
         """Domains whose subordinate hosts other domains in the list use come first (stable)."""
@@ -198,7 +253,7 @@ class LocalStore:
                     select(Domain.ldh_name, Host.ldh_name)
                     .join(DomainNameserver, DomainNameserver.domain_id == Domain.id)
                     .join(Host, Host.id == DomainNameserver.host_id)
-                    .where(Domain.ldh_name.in_(chunk))):
+                    .where(Domain.ldh_name.in_(chunk), Domain.deleted_at.is_(None))):
                 sup = superordinate(host, self.registry.tlds)
                 if sup is not None and sup != dom and sup in wanted:
                     providers.add(sup)
@@ -206,15 +261,15 @@ class LocalStore:
 
     def is_live_local(self, name: str) -> bool:
         """True when ``name`` is a live registration of ours (used for host dependencies)."""
-        with self.db.transaction() as s:
+        with self.db.transaction(readonly=True) as s:
             return s.scalar(select(Domain.id).where(Domain.ldh_name == name, Domain.deleted_at.is_(None))) \
                 is not None
 
     # ----------------------------------------------------------------------------- one domain
 
     def load(self, name: str, now: datetime) -> LocalDomain | None:
-        """The registration called ``name`` (any state), rendered for this registry."""
-        with self.db.transaction() as s:
+        """The registration called ``name``, rendered for this registry: the live row, else the latest deleted one."""
+        with self.db.transaction(readonly=True) as s:
             d = find_domain(s, name, include_deleted=True)
             if d is None:
                 return None
@@ -237,7 +292,7 @@ class LocalStore:
         if self.dry_run:
             return []
         with self.db.transaction() as s:
-            d = s.scalars(select(Domain).where(Domain.ldh_name == name).with_for_update()).one_or_none()
+            d = s.scalars(_current(name).with_for_update()).one_or_none()
             if d is None:
                 return []
             statuses = [x for x in d.statuses if x in CLIENT_STATUSES]
@@ -282,7 +337,7 @@ class LocalStore:
         if self.dry_run:
             return False
         with self.db.transaction() as s:
-            d = s.scalars(select(Domain).where(Domain.ldh_name == name).with_for_update()).one_or_none()
+            d = s.scalars(_current(name).with_for_update()).one_or_none()
             changed: list[str] = []
             if d is not None:
                 if d.deleted_at is None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from registrar.operations import PENDING_DELETE_DAYS, REDEMPTION_DAYS
 from registrar.storage import Database, find_domain
 
 from .conftest import CONTACT_ARGS, DIGEST, Cli, backdate, seed, snapshot, sql
@@ -218,3 +219,90 @@ def test_restore(cli: Cli, db: Database) -> None:
     result = cli.fails("domain", "restore", "example.com", field="name")
     assert "redemption period" in result.stderr
     cli.fails("domain", "restore", "nope.example", field="name")
+
+
+# --------------------------------------------------------------------------- a name registered again
+
+
+def test_deleted_name_can_be_registered_again_once_out_of_redemption(cli: Cli, db: Database) -> None:
+    """Deleted rows stay for retention but block a new registration only while restorable/pending delete."""
+    seed(cli)
+    cli.ok("domain", "update", "example.com", "--add-status", "clientTransferProhibited")
+    cli.ok("domain", "delete", "example.com", "--yes")
+    refused = cli.fails("domain", "create", "example.com", "--registrant", "JD1", field="name")
+    assert "restore it" in refused.stderr and "register it anew after" in refused.stderr
+    now = datetime.now(UTC)
+    backdate(db, "domain", "deleted_at", now - timedelta(days=REDEMPTION_DAYS + PENDING_DELETE_DAYS - 1),
+             "ldh_name = :n", n="example.com")
+    cli.fails("domain", "create", "example.com", "--registrant", "JD1", field="name")  # pending delete
+    backdate(db, "domain", "deleted_at", now - timedelta(days=REDEMPTION_DAYS + PENDING_DELETE_DAYS + 1),
+             "ldh_name = :n", n="example.com")
+    cli.ok("domain", "create", "example.com", "--registrant", "JD1", "--ns", "ns2.dns.example.net")
+    rows = sql(db, "SELECT deleted_at IS NULL FROM domain WHERE ldh_name = 'example.com' ORDER BY id")
+    assert [bool(live) for (live,) in rows] == [False, True]
+
+    # every lookup by name finds the live registration, not the old one kept for retention
+    shown = cli.json("domain", "show", "example.com")
+    assert shown["state"] == "active" and shown["statuses"] == []
+    assert [n["name"] for n in shown["nameservers"]] == ["ns2.dns.example.net"]
+    assert _live(db)
+    assert "ns2.dns.example.net" in cli.ok("whois", "example.com").stdout.lower()
+    cli.fails("domain", "create", "example.com", "--registrant", "JD1", field="name")  # live now
+    cli.fails("domain", "restore", "example.com", field="name")  # the live one is not deleted
+    cli.ok("domain", "renew", "example.com")
+    cli.ok("domain", "update", "example.com", "--add-status", "clientHold")
+    assert sorted(d["state"] for d in cli.json("domain", "list", "--all")) == ["active", "deleted"]
+
+    # deleting it again: show and restore act on the latest deletion
+    cli.ok("domain", "delete", "example.com", "--yes")
+    shown = cli.json("domain", "show", "example.com")
+    assert shown["state"] == "redemption" and "clientHold" in shown["statuses"]
+    cli.ok("domain", "restore", "example.com")
+    assert cli.json("domain", "show", "example.com")["statuses"] == ["clientHold"]
+    assert len(cli.json("domain", "list", "--all")) == 2
+
+
+def test_purged_registration_does_not_block_the_name(cli: Cli, db: Database) -> None:
+    seed(cli)
+    cli.ok("domain", "delete", "example.com", "--yes")
+    sql(db, "UPDATE domain SET personal_data_purged_at = deleted_at")
+    cli.ok("domain", "create", "example.com", "--registrant", "JD1")
+    assert _live(db)
+
+
+# ------------------------------------------------------------------------------ registrant data (RAA)
+
+
+def test_registrant_needs_street_postal_code_phone_and_email(cli: Cli, db: Database) -> None:
+    seed(cli)
+    cli.ok("contact", "create", "BARE1", "--name", "Bare Person", "--city", "Springfield", "--country", "US",
+           "--email", "bare@mail.example")
+    before = snapshot(db)
+    result = cli.fails("domain", "create", "new.example", "--registrant", "BARE1", field="registrant")
+    assert "street, postal_code, phone" in result.stderr and "registrar contact update BARE1" in result.stderr
+    cli.fails("domain", "update", "example.com", "--registrant", "BARE1", field="registrant")
+    assert snapshot(db) == before
+    cli.ok("domain", "create", "new.example", "--registrant", "JD1", "--tech", "BARE1")  # other roles: fine
+    cli.ok("contact", "update", "BARE1", "--street", "2 Side St", "--phone", "+1.5555550100")
+    cli.fails("domain", "create", "new2.example", "--registrant", "BARE1", field="registrant")  # postal code
+    cli.ok("contact", "update", "BARE1", "--postal-code", "62702")
+    cli.ok("domain", "create", "new2.example", "--registrant", "BARE1")
+    # a country without postal codes needs none
+    cli.ok("contact", "create", "DUBAI1", "--name", "Sam Example", "--street", "1 Example Road", "--city",
+           "Dubai", "--country", "AE", "--phone", "+971.45550100", "--email", "sam@mail.example")
+    cli.ok("domain", "update", "example.com", "--registrant", "DUBAI1")
+
+
+def test_readme_staff_example_works(cli: Cli) -> None:
+    """The README's "Staff tasks" block: its contact create and domain create lines run as written."""
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Staff tasks", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = [line.split("  #", 1)[0].strip() for line in block.splitlines()]
+    wanted = [line for line in lines if line.startswith(("registrar contact create", "registrar domain create"))]
+    assert len(wanted) == 2
+    for line in wanted:
+        cli.ok(*shlex.split(line)[1:])
+    assert cli.json("domain", "show", "shop.example")["contacts"]["registrant"]["handle"] == "C-ANNA"

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from registrar.cli.main import cli
 
-MINE = ("contact", "domain", "host", "verification", "retention", "audit")
+MINE = ("contact", "domain", "host", "verification", "retention", "audit", "db", "fixtures")
 
 
 def _walk(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

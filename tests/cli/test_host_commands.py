@@ -6,10 +6,17 @@ import pytest
 
 from registrar.storage import Database
 
-from .conftest import Cli, seed, snapshot
+from .conftest import CONTACT_ARGS, Cli, seed, snapshot
+
+
+def _sponsor(cli: Cli, domain: str = "example.net") -> None:
+    """Register ``domain`` so that hosts under it may have glue."""
+    cli.ok("contact", "create", "GLUE1", *CONTACT_ARGS)
+    cli.ok("domain", "create", domain, "--registrant", "GLUE1")
 
 
 def test_create_update_show_list(cli: Cli) -> None:
+    _sponsor(cli)
     out = cli.ok("host", "create", "NS1.Example.NET", "--address", "192.0.2.1",
                  "--address", "2001:db8::1").stdout
     assert "created host ns1.example.net" in out
@@ -26,6 +33,7 @@ def test_create_update_show_list(cli: Cli) -> None:
 
 
 def test_bad_input(cli: Cli, db: Database) -> None:
+    _sponsor(cli)
     cli.ok("host", "create", "ns1.example.net")
     before = snapshot(db)
     cli.fails("host", "create", "ns1.example.net", field="name")  # exists
@@ -69,3 +77,28 @@ def test_delete_host_of_deleted_domain_unlinks_it(cli: Cli) -> None:
     cli.ok("host", "delete", "ns1.dns.example.net", "--yes")  # only a deleted registration used it
     shown = cli.json("domain", "show", "example.com")
     assert [n["name"] for n in shown["nameservers"]] == ["ns2.dns.example.net"]
+
+
+def test_glue_only_under_our_live_registrations(cli: Cli, db: Database) -> None:
+    _sponsor(cli)
+    before = snapshot(db)
+    result = cli.fails("host", "create", "ns1.not-ours.test", "--address", "192.0.2.1", field="addresses")
+    assert "ns1.not-ours.test is not under" in result.stderr
+    assert snapshot(db) == before
+    cli.ok("host", "create", "ns1.not-ours.test")  # an external host: no glue
+    cli.fails("host", "update", "ns1.not-ours.test", "--add-address", "192.0.2.1", field="add_address")
+    cli.ok("host", "create", "ns1.deep.sub.example.net", "--address", "192.0.2.2")  # any depth below ours
+    cli.fails("host", "create", "ns1.example.org", "--address", "192.0.2.3", field="addresses")
+    cli.ok("domain", "delete", "example.net", "--yes")  # no longer ours: no new glue, removing is fine
+    cli.fails("host", "update", "ns1.deep.sub.example.net", "--add-address", "192.0.2.4", field="add_address")
+    cli.ok("host", "update", "ns1.deep.sub.example.net", "--remove-address", "192.0.2.2")
+
+
+def test_glue_refused_for_the_fixture_third_party_host(cli: Cli, db: Database) -> None:
+    from pathlib import Path
+
+    from registrar.fixtures import load
+
+    load(db, [Path(__file__).resolve().parents[2] / "fixtures" / "registrations.toml"])
+    cli.fails("host", "update", "ns.sample-cloud.example", "--add-address", "192.0.2.77", field="add_address")
+    assert cli.json("host", "show", "ns.sample-cloud.example")["addresses"] == []

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -26,8 +30,8 @@ def test_export_holds_everything_about_the_contact(cli: Cli, db: Database) -> No
     cli.ok("domain", "create", "other.example", "--registrant", "OTHER1", "--admin", "JD1",
            "--billing", "JD1")
     cli.ok("contact", "consent", "grant", "JD1", "organization")
-    cli.ok("verification", "start", "JD1")
     cli.ok("contact", "update", "JD1", "--phone", "+1.5555550199")
+    cli.ok("verification", "start", "JD1")
     data = cli.json("contact", "export", "JD1")
     assert data["contact"]["name"] == "Jane Doe" and data["contact"]["phone"] == "+1.5555550199"
     assert {d["name"]: d["roles"] for d in data["domains"]} == {
@@ -37,7 +41,7 @@ def test_export_holds_everything_about_the_contact(cli: Cli, db: Database) -> No
     assert data["verification"]["token_outstanding"] is True
     assert [e["action"] for e in data["verification"]["history"]] == ["verification-start"]
     assert [e["action"] for e in data["journal"]] == [
-        "create", "consent-grant", "verification-start", "update"]
+        "create", "consent-grant", "update", "verification-start"]
     assert all(e["actor"] == "tester" for e in data["journal"])
     text = cli.ok("contact", "export", "JD1").stdout
     assert "verification_token_hash" not in data["contact"] and "auth_info" not in text
@@ -47,6 +51,9 @@ def test_export_holds_everything_about_the_contact(cli: Cli, db: Database) -> No
     # admin/billing links can be moved away too
     cli.ok("domain", "update", "other.example", "--clear-admin", "--billing", "OTHER1")
     assert {d["name"] for d in cli.json("contact", "export", "JD1")["domains"]} == {"example.com"}
+    # ... while the journal of other.example stays in the export: JD1 was linked to it
+    assert {e["object"] for e in cli.json("contact", "export", "JD1")["domain_journal"]} == {
+        "domain:example.com", "domain:other.example"}
     cli.fails("domain", "update", "other.example", "--admin", "JD1", "--clear-admin", field="admin")
 
 
@@ -88,13 +95,17 @@ def test_erase_unlinked_contact_needs_confirmation_then_tombstones(cli: Cli, db:
     text = _all_text(db)
     for value in PERSONAL:
         assert value not in text
-    shown = cli.json("contact", "show", "JD1")
+    erased = result["new_handle"]
+    assert erased.startswith("ERASED-")
+    cli.fails("contact", "show", "JD1", field="handle")  # the handle went with the personal data
+    shown = cli.json("contact", "show", erased)
     assert shown["name"] == "ERASED" and shown["erased_at"] and shown["phone"] is None
     assert shown["consent"] == ["name"]  # the consent events stay; they hold no personal value
-    cli.fails("contact", "erase", "JD1", "--yes", field="handle")  # already erased
-    cli.fails("contact", "update", "JD1", "--name", "X", field="handle")
-    cli.fails("domain", "create", "new.example", "--registrant", "JD1", field="registrant")
-    assert cli.json("audit", "--object", "contact:JD1", "--limit", "1")[0]["action"] == "erase"
+    cli.fails("contact", "erase", erased, "--yes", field="handle")  # already erased
+    cli.fails("contact", "update", erased, "--name", "X", field="handle")
+    cli.fails("domain", "create", "new.example", "--registrant", erased, field="registrant")
+    assert cli.json("audit", "--object", f"contact:{erased}", "--limit", "1")[0]["action"] == "erase"
+    assert cli.json("audit", "--object", "contact:JD1") == []
 
 
 def test_erase_after_domain_delete_is_held_for_retention_then_purged(cli: Cli, db: Database) -> None:
@@ -196,13 +207,13 @@ def test_overdue_apply_and_lift_on_confirmation(cli: Cli, db: Database) -> None:
     before = snapshot(db)
     dry = cli.json("verification", "overdue", "--apply", "--dry-run")
     assert dry["overdue"][0]["held_now"] == ["example.com"] and snapshot(db) == before
-    applied = cli.json("verification", "overdue", "--apply")
+    applied = cli.json("verification", "overdue", "--apply", "--yes")
     assert applied["overdue"][0]["held_now"] == ["example.com"]
     assert "clientHold" in cli.json("domain", "show", "example.com")["statuses"]
     assert "clientHold" not in cli.json("domain", "show", "fine.example")["statuses"]
     entry = cli.json("audit", "--object", "domain:example.com", "--limit", "1")[0]
     assert entry["action"] == "verification-hold" and entry["fields"] == ["statuses"]
-    assert cli.json("verification", "overdue", "--apply")["overdue"][0]["held_now"] == []  # idempotent
+    assert cli.json("verification", "overdue", "--apply", "--yes")["overdue"][0]["held_now"] == []  # idempotent
 
     token = cli.json("verification", "start", "JD1")["token"]
     confirmed = cli.json("verification", "confirm", "JD1", token)
@@ -239,3 +250,104 @@ def test_audit_filters_and_no_values(cli: Cli, db: Database) -> None:
     cli.fails("audit", "--object", "domain:bad_name", code=2)
     rows = sql(db, "SELECT note FROM journal")
     assert not any(v in repr(rows) for v in PERSONAL)
+
+
+# ------------------------------------------------------------------ review follow-ups (access, erasure, holds)
+
+
+def test_export_file_is_private_and_never_overwritten(cli: Cli, tmp_path: Path) -> None:
+    seed(cli)
+    out = tmp_path / "jd1.json"
+    out.write_text("someone else's file\n")
+    out.chmod(0o644)
+    result = cli.fails("contact", "export", "JD1", "-o", str(out), field="output")
+    assert "--force" in result.stderr and out.read_text() == "someone else's file\n"
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "target.json")
+    cli.fails("contact", "export", "JD1", "-o", str(link), field="output")  # not written through a link
+    assert not (tmp_path / "target.json").exists()
+    cli.ok("contact", "export", "JD1", "-o", str(out), "--force")
+    assert json.loads(out.read_text())["contact"]["handle"] == "JD1"
+    assert (out.stat().st_mode & 0o777) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+    old_umask = os.umask(0)
+    try:
+        fresh = tmp_path / "fresh.json"
+        cli.ok("contact", "export", "JD1", "-o", str(fresh))
+        assert (fresh.stat().st_mode & 0o777) == 0o600
+    finally:
+        os.umask(old_umask)
+    cli.fails("contact", "export", "JD1", "--force", code=2)
+    cli.fails("contact", "export", "JD1", "-o", str(tmp_path / "no-dir" / "x.json"), field="output")
+
+
+def test_export_has_the_journal_of_the_registrations_linked_to_the_contact(cli: Cli, db: Database) -> None:
+    seed(cli)
+    seed(cli, "JD2", "other.example", email="jd2@mail.example")
+    backdate(db, "contact", "verification_requested_at", datetime.now(UTC) - timedelta(days=16), "handle = 'JD1'")
+    cli.ok("verification", "overdue", "--apply", "--yes")
+    cli.ok("domain", "update", "example.com", "--registrant", "JD2", "--tech", "JD2")  # JD1 is no longer linked
+    data = cli.json("contact", "export", "JD1")
+    assert data["domains"] == []
+    entries = data["domain_journal"]
+    assert {e["object"] for e in entries} == {"domain:example.com"}
+    assert [e["action"] for e in entries] == ["create", "verification-hold", "update", "verification-release"]
+    assert all("note" not in e for e in entries)  # field names only: notes may name other contacts
+    assert entries[2]["fields"] == ["registrant", "tech"]
+    # a later registration of the same name by someone else is not about JD1
+    cli.ok("domain", "delete", "example.com", "--yes")
+    now = datetime.now(UTC)
+    backdate(db, "domain", "created_at", now - timedelta(days=400), "ldh_name = 'example.com'")
+    backdate(db, "domain", "deleted_at", now - timedelta(days=40), "ldh_name = 'example.com'")
+    backdate(db, "journal", "at", now - timedelta(days=40), "object_key = 'example.com'")
+    cli.ok("domain", "create", "example.com", "--registrant", "JD2")
+    assert len(cli.json("contact", "export", "JD1")["domain_journal"]) == len(entries) + 1  # + the delete
+    assert "create" in [e["action"] for e in cli.json("contact", "export", "JD2")["domain_journal"]][-1:]
+
+
+def test_erase_and_purge_replace_the_handle_everywhere(cli: Cli, db: Database) -> None:
+    seed(cli, "MUSTERMANN-E", "example.com")
+    cli.ok("contact", "create", "MUSTERMANN-EX", *CONTACT_ARGS)
+    backdate(db, "contact", "verification_requested_at", datetime.now(UTC) - timedelta(days=16),
+             "handle = 'MUSTERMANN-E'")
+    cli.ok("verification", "overdue", "--apply", "--yes")
+    cli.ok("domain", "update", "example.com", "--registrant", "MUSTERMANN-EX", "--tech", "MUSTERMANN-EX")
+    erased = cli.json("contact", "erase", "MUSTERMANN-E", "--yes")
+    new = erased["new_handle"]
+    assert erased["outcome"] == "erased" and new.startswith("ERASED-") and len(new) <= 16
+    text = _all_text(db)
+    assert re.search(r"MUSTERMANN-E(?![\w-])", text) is None
+    assert "MUSTERMANN-EX" in text  # a longer handle is another contact
+    assert [e["action"] for e in cli.json("audit", "--object", f"contact:{new}")][:1] == ["erase"]
+
+    # retention purge does the same
+    seed(cli, "DOE-J", "example.org", email="doe@mail.example")
+    cli.ok("domain", "delete", "example.org", "--yes")
+    backdate(db, "domain", "sponsorship_ended_at", datetime.now(UTC) - timedelta(days=800),
+             "ldh_name = 'example.org'")
+    purged = cli.json("retention", "purge", "--yes")
+    assert purged["contacts"] == ["DOE-J"] and purged["new_handles"][0].startswith("ERASED-")
+    assert re.search(r"DOE-J(?![\w-])", _all_text(db)) is None
+    cli.fails("contact", "create", "ERASED-999", *CONTACT_ARGS, field="handle")  # reserved
+
+
+def test_overdue_apply_asks_first_and_skips_server_update_prohibited(cli: Cli, db: Database,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(cli)
+    cli.ok("domain", "create", "locked.example", "--registrant", "JD1")
+    sql(db, """UPDATE domain SET statuses = '["serverUpdateProhibited"]' WHERE ldh_name = 'locked.example'""")
+    backdate(db, "contact", "verification_requested_at", datetime.now(UTC) - timedelta(days=16), "handle = 'JD1'")
+    before = snapshot(db)
+    assert "pass --yes" in cli.fails("verification", "overdue", "--apply", field="confirmation").stderr
+    assert snapshot(db) == before
+    dry = cli.json("verification", "overdue", "--apply", "--dry-run")  # a dry run does not ask
+    assert dry["dry_run"] is True and snapshot(db) == before
+    monkeypatch.setattr("registrar.cli.helpers.stdin_is_terminal", lambda: True)
+    cli.fails("verification", "overdue", "--apply", input="n\n", field="confirmation")
+    assert snapshot(db) == before
+    out = cli.ok("verification", "overdue", "--apply", input="y\n").stdout
+    assert "put clientHold on 1 registration(s)" in out and "skipped (serverUpdateProhibited): locked.example" in out
+    assert cli.json("domain", "show", "locked.example")["statuses"] == ["serverUpdateProhibited"]
+    assert "clientHold" in cli.json("domain", "show", "example.com")["statuses"]
+    again = cli.json("verification", "overdue", "--apply")  # nothing left to hold: nothing to ask
+    assert again["overdue"][0]["held_now"] == [] and again["overdue"][0]["skipped"] == ["locked.example"]

@@ -82,3 +82,32 @@ def test_generated_set_loads_and_publishes(empty_db_url: str) -> None:
     with db.transaction() as s:
         assert find_domain(s, "domain-00000000.example") or find_domain(s, "domain-00000000.test")
     db.dispose()
+
+
+def test_a_name_may_have_deleted_rows_beside_its_live_one(empty_db_url: str, tmp_path: Path) -> None:
+    """Earlier, deleted registrations of a name load beside the live one; each row gets its own name servers."""
+    db = Database(empty_db_url)
+    contact = {"kind": "contact", "handle": "OK1", "name": "Ok Person", "city": "Town", "country_code": "DE",
+               "email": "ok@example.com"}
+    old = {"kind": "domain", "name": "again.example", "registrant": "OK1", "created": "2019-01-01T00:00:00Z",
+           "deleted": "2021-02-01T00:00:00Z", "statuses": ["pendingDelete"], "nameservers": ["ns1.old.example"]}
+    older = {**old, "created": "2015-01-01T00:00:00Z", "deleted": "2016-02-01T00:00:00Z", "nameservers": []}
+    live = {"kind": "domain", "name": "again.example", "registrant": "OK1", "nameservers": ["ns1.new.example"]}
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (contact, old, live, older)) + "\n")
+    assert load(db, [path]).domains == 3
+    with db.transaction() as s:
+        rows = s.execute(sa.text(
+            "select d.deleted_at is null, h.ldh_name from domain d left join domain_nameserver n "
+            "on n.domain_id = d.id left join host h on h.id = n.host_id order by d.id")).all()
+        assert [(bool(a), b) for a, b in rows] == [(False, "ns1.old.example"), (True, "ns1.new.example"),
+                                                   (False, None)]
+        found = find_domain(s, "again.example")
+        assert found is not None and found.deleted_at is None
+    # a second live registration of the name is refused, and nothing is written
+    again = tmp_path / "again.jsonl"
+    again.write_text(json.dumps({**live, "nameservers": []}) + "\n")
+    with pytest.raises(FixtureError, match="name: already exists"):
+        load(db, [again])
+    assert _counts(db) == (1, 2, 3)
+    db.dispose()

@@ -15,6 +15,7 @@ from registrar.validation import (
     validate_email_address,
     validate_phone,
     validate_statuses,
+    validate_text,
 )
 
 
@@ -99,3 +100,52 @@ def test_ds_and_statuses() -> None:
         validate_statuses(["locked"])
     with pytest.raises(ValidationError, match="'ok' cannot be combined"):
         validate_statuses(["ok", "clientHold"])
+
+
+def test_email_domain_needs_a_dot() -> None:
+    """A mailbox at a dotless domain (``a@b``) cannot be reached and is refused."""
+    for bad in ("a@b", "anna@example", "anna@bücher"):
+        with pytest.raises(ValidationError, match=r"email: .*needs a dot") as info:
+            validate_email_address(bad, "email")
+        assert info.value.field == "email"
+    assert validate_email_address("a@b.example", "email") == "a@b.example"
+
+
+@pytest.mark.parametrize("bad", ["+0.1", "+0.5555550123", "+999.123456", "+001.5555550123", "+210.12345", "+28.1"])
+def test_phone_country_code_must_be_an_itu_calling_code(bad: str) -> None:
+    with pytest.raises(ValidationError, match=r"phone: .*not an ITU-T E\.164 country calling code"):
+        validate_phone(bad, "phone")
+
+
+@pytest.mark.parametrize("good", ["+1.5555550123", "+44.2071234567", "+49.301234567", "+971.45550100",
+                                  "+852.21234567", "+7.4951234567", "+800.12345678", "+1.5"])
+def test_phone_with_real_calling_codes(good: str) -> None:
+    assert validate_phone(good, "phone") == good
+
+
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                  "\u2069", "\u200b", "\u200c", "\u200d", "\ufeff"])
+def test_free_text_rejects_bidi_controls_and_zero_width_characters(char: str) -> None:
+    with pytest.raises(ValidationError, match=rf"name: contains .*U\+{ord(char):04X}"):
+        validate_text(f"Jane{char}Doe", "name")
+    with pytest.raises(ValidationError):
+        validate_text(f"{char}Jane", "name")
+
+
+def test_free_text_keeps_ordinary_unicode() -> None:
+    for text in ("Erika Mustermann", "Musterstraße 12", "Иван Петров", "محمد مثال", "山田 太郎", "Zoë O'Brien"):
+        assert validate_text(text, "name") == text
+
+
+@pytest.mark.parametrize("dot", ["\u3002", "\uff0e", "\uff61"])
+def test_normalize_domain_maps_ideographic_and_fullwidth_full_stops(dot: str) -> None:
+    """UTS #46 maps U+3002, U+FF0E and U+FF61 to '.', so they separate labels."""
+    name = normalize_domain(f"例え{dot}test")
+    assert (name.a_label, name.u_label) == ("xn--r8jz45g.test", "例え.test")
+    assert normalize_domain(f"www{dot}Example{dot}COM{dot}").a_label == "www.example.com"
+    with pytest.raises(ValidationError, match="empty label"):
+        normalize_domain(f"a{dot}{dot}example")
+
+
+def test_mixed_label_form_sees_ideographic_full_stops() -> None:
+    assert is_mixed_label_form("bücher\u3002xn--bcher-kva.example")
