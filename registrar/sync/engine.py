@@ -414,7 +414,11 @@ class RegistryRun:
         if exc.code == 2201:
             try:
                 info = self._domain_info(name)
-            except (EppCommandError, Reconnected):
+            except EppCommandError as again:
+                if again.code == 2201:  # the registry will not even show it to us: another sponsor's
+                    return self._not_ours(name, f"the registry refuses us access ({what})")
+                info = None
+            except Reconnected:
                 info = None
             if info is not None and info.cl_id != self.cl_id:
                 return self._not_ours(name, f"sponsored by {info.cl_id} at the registry ({what})")
@@ -463,9 +467,14 @@ class RegistryRun:
             sent = True
         for h in own:
             self._ensure_host(h, acc)
-        if (self.rgp and "pendingDelete" in info.statuses and "redemptionPeriod" in info.rgp_statuses):
+        if (self.rgp and local.restore_requested and "pendingDelete" in info.statuses
+                and "redemptionPeriod" in info.rgp_statuses):
+            # Only an explicit staff restore (journaled) asks for one: a restore costs money and undoes a
+            # deletion, so a record that merely looks live while the registry holds it in redemption
+            # (a registry-side deletion, imported data) never triggers it.
             self._transform(acc, f"domain:update {name}: RGP restore request (restored locally)",
                             lambda t: commands.domain_restore_request(name, cl_trid=t))
+            self.local.note_restore_sent(name)
             sent = True
             if not self.dry_run:
                 info = self._require_info(name)
@@ -631,7 +640,8 @@ class RegistryRun:
             elif tld is not None and h.addresses:
                 acc.notes.append(f"name server {h.name} is sponsored by {info.cl_id}; its glue at the registry "
                                  "differs from ours and was left alone")
-        self.local.store_host_roid(h.name, info.roid)
+        if info.cl_id == self.cl_id:  # another registrar's host ROID is not ours to publish
+            self.local.store_host_roid(h.name, info.roid)
         self._hosts_done[h.name] = h.addresses
 
     def _ensure_contact(self, data: ContactData, acc: _Acc) -> None:

@@ -24,6 +24,7 @@ from registrar.models import Contact, Domain, DomainNameserver, Host, JournalEnt
 from registrar.publication.record import build_public_record
 from registrar.storage import Database, find_domain, journal, live_first, utcnow
 from registrar.sync.payload import CLIENT_STATUSES, DesiredDomain, desired_domain
+from registrar.validation import EPP_STATUSES, RGP_STATUSES
 
 #: Journal actions written by the sync job itself (never pushed back to a registry).
 SYNC_ACTION_PREFIX = "sync-"
@@ -48,6 +49,9 @@ def superordinate(host: str, tlds: Iterable[str]) -> str | None:
     return ".".join(labels[-2:]) if len(labels) > 2 else None
 
 
+RESTORE_ACTIONS = ("delete", "restore", "sync-restore-sent")
+
+
 @dataclass(frozen=True)
 class LocalDomain:
     """One registration as the sync sees it."""
@@ -59,6 +63,9 @@ class LocalDomain:
     auth_info: str = field(repr=False)
     period_years: int
     client_statuses: frozenset[str]
+    #: Staff restored the registration (``domain restore``) and no restore request has been sent
+    #: since: the only case in which the sync asks the registry for an RGP restore.
+    restore_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -279,7 +286,11 @@ class LocalStore:
             if d.deleted_at is None:
                 record = build_public_record(d, self.config.registrar, self.config.privacy)
                 desired = desired_domain(record, self.registry, self.config.privacy)
-                return LocalDomain(name, "live", desired, d.auth_info, years, client)
+                last = s.scalar(select(JournalEntry.action)
+                                .where(JournalEntry.object_type == "domain", JournalEntry.object_key == name,
+                                       JournalEntry.action.in_(RESTORE_ACTIONS))
+                                .order_by(JournalEntry.id.desc()).limit(1))
+                return LocalDomain(name, "live", desired, d.auth_info, years, client, last == "restore")
             state = "delete" if "pendingDelete" in d.statuses else "ended"
             return LocalDomain(name, state, None, d.auth_info, years, client)
 
@@ -296,7 +307,9 @@ class LocalStore:
             if d is None:
                 return []
             statuses = [x for x in d.statuses if x in CLIENT_STATUSES]
-            statuses += sorted(x for x in set(info.statuses) if x not in CLIENT_STATUSES and x != "ok")
+            # Only statuses we know: anything else would reach WHOIS/RDAP unmapped (RFC 5731/3915 enums).
+            statuses += sorted(x for x in set(info.statuses)
+                               if x not in CLIENT_STATUSES and x != "ok" and x in EPP_STATUSES)
             changed = []
             if d.registry_roid != info.roid:
                 d.registry_roid = info.roid
@@ -307,14 +320,23 @@ class LocalStore:
             if list(d.statuses) != statuses:
                 d.statuses = statuses
                 changed.append("statuses")
-            if rgp and list(d.rgp_statuses) != sorted(info.rgp_statuses):
-                d.rgp_statuses = sorted(info.rgp_statuses)
+            known_rgp = sorted(x for x in set(info.rgp_statuses) if x in RGP_STATUSES)
+            if rgp and list(d.rgp_statuses) != known_rgp:
+                d.rgp_statuses = known_rgp
                 changed.append("rgp_statuses")
             if changed:
                 journal(s, actor=self.actor, object_type="domain", object_key=name,
                         action="sync-registry-state", fields=changed,
                         note=f"from registry {self.registry.name}")
             return changed
+
+    def note_restore_sent(self, name: str) -> None:
+        """Journal that the RGP restore request for a staff restore has been sent."""
+        if self.dry_run:
+            return
+        with self.db.transaction() as s:
+            journal(s, actor=self.actor, object_type="domain", object_key=name, action="sync-restore-sent",
+                    note=f"to registry {self.registry.name}")
 
     def store_host_roid(self, name: str, roid: str) -> None:
         """Keep a host's registry ROID."""

@@ -333,3 +333,18 @@ def test_a_name_server_nobody_can_create_fails_the_domain(make_world: MakeWorld)
     assert failed.domain == "legacy-since-2009.example"
     assert "needs glue" in (failed.reason or "")
     assert transforms(world.reg) == []  # nothing else to change; the cursor waits for the host
+
+
+def test_a_record_in_the_deletion_cycle_is_never_restored(make_world: MakeWorld) -> None:
+    """Registry and record both show redemption: no RGP restore (only a staff restore asks for one)."""
+    world = make_world("minimum")
+    assert world.sync().ok
+    with world.reg.state.lock:  # the registry deleted it as asked: redemption
+        stored = world.reg.state.domains["closing-down.example"]
+        stored.statuses = {"pendingDelete"}
+        stored.rgp_statuses = {"redemptionPeriod"}
+    world.reg.clear_records()
+    world.sync(full=True)
+    assert ("update", "domain", "closing-down.example") not in transforms(world.reg)
+    assert not any(b"restore" in f.data for f in world.reg.frames)
+

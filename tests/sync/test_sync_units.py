@@ -99,3 +99,28 @@ def test_payload_helpers() -> None:
     assert superordinate("ns1.a.test", ("test",)) == "a.test"
     assert superordinate("ns1.a.net", ("test",)) is None
     assert DesiredHost("ns1.a.test", ()) == DesiredHost("ns1.a.test", ())
+
+
+def test_unknown_registry_statuses_are_not_stored(empty_db_url: str) -> None:
+    """Statuses outside RFC 5731/3915 from a registry never reach the record (WHOIS/RDAP cannot map them)."""
+    from registrar.config import RegistryConfig, load_config
+    from registrar.fixtures import load
+    from registrar.storage import Database, find_domain
+    from registrar.sync.local import LocalStore
+
+    db = Database(empty_db_url)
+    load(db, [Path(__file__).resolve().parents[2] / "fixtures" / "registrations.toml"])
+    registry = RegistryConfig(name="r", tlds=("example",), host="h", client_id="c", password_env="X")
+    store = LocalStore(db, load_config(), registry, actor="sync", dry_run=False)
+    info = DomainInfo(name="acme-widgets.example", roid="9-EXAMPLE",
+                      statuses=("clientTransferProhibited", "serverRenewProhibited", "changeProhibited"),
+                      rgp_statuses=("renewPeriod", "bogusPeriod"), registrant=None, contacts=(), nameservers=(),
+                      subordinate_hosts=(), ds=(), cl_id="c")
+    store.store_registry_state("acme-widgets.example", info, rgp=True)
+    with db.transaction() as s:
+        d = find_domain(s, "acme-widgets.example")
+        assert d is not None
+        assert "serverRenewProhibited" in d.statuses and "changeProhibited" not in d.statuses
+        assert d.rgp_statuses == ["renewPeriod"]
+        assert d.registry_roid == "9-EXAMPLE"
+    db.dispose()
