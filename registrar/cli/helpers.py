@@ -30,7 +30,7 @@ class _Rollback(Exception):
 def read(ctx: CliContext, fn: Callable[[Session], T]) -> T:
     """Run a read-only ``fn(session)``; a ``ValidationError`` exits 1 with ``error: field: rule``."""
     try:
-        with ctx.db.transaction() as session:
+        with ctx.db.transaction(readonly=True) as session:
             return fn(session)
     except ValidationError as exc:
         fail(f"{exc.field}: {exc.rule}")

@@ -21,7 +21,7 @@ def _public_record(ctx: CliContext, name: str) -> tuple[str, PublicRecord | None
         fail(str(exc))
         raise AssertionError from None  # unreachable: fail() exits
     config = ctx.config
-    with ctx.db.transaction() as session:
+    with ctx.db.transaction(readonly=True) as session:
         domain = find_domain(session, a_label)
         record = None if domain is None else build_public_record(domain, config.registrar, config.privacy)
     return a_label, record
