@@ -52,7 +52,7 @@ from registrar.models import (
     HostAddress,
     JournalEntry,
 )
-from registrar.storage import host_in_use, journal
+from registrar.storage import host_in_use, journal, live_first
 from registrar.validation import (
     EPP_CLIENT_STATUSES,
     NO_POSTAL_CODE_COUNTRIES,
@@ -124,7 +124,7 @@ def newest_first(stmt: Select[Any]) -> Select[Any]:
     A name has at most one live row and any number of deleted ones (earlier registrations kept
     for retention); see :class:`registrar.models.Domain`.
     """
-    return stmt.order_by(Domain.deleted_at.is_not(None), Domain.deleted_at.desc(), Domain.id.desc())
+    return stmt.order_by(*live_first())
 
 
 def get_domain(session: Session, name: str, *, field_name: str = "name", include_deleted: bool = False,

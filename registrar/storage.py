@@ -130,7 +130,7 @@ def find_domain(session: Session, a_label: str, *, include_deleted: bool = False
     stmt = select(Domain).where(Domain.ldh_name == a_label).options(*_publication_options())
     if not include_deleted:
         stmt = stmt.where(Domain.deleted_at.is_(None))
-    stmt = stmt.order_by(Domain.deleted_at.is_not(None), Domain.deleted_at.desc(), Domain.id.desc()).limit(1)
+    stmt = stmt.order_by(*live_first()).limit(1)
     return session.scalars(stmt).unique().first()
 
 

@@ -17,6 +17,7 @@ from registrar.epp.test_registry_ctx import (
     display_statuses,
     find,
     findall,
+    owned,
     status_changes,
     txt,
 )
@@ -44,12 +45,7 @@ def _id(el: etree._Element) -> tuple[str, etree._Element]:
 
 def _own(ctx: Ctx, el: etree._Element) -> StoredContact:
     cid, id_el = _id(el)
-    c = ctx.state.contacts.get(cid)
-    if c is None:
-        raise CommandError(2303, f"contact {cid} does not exist", id_el)
-    if c.cl_id != ctx.cl_id:
-        raise CommandError(2201, f"contact {cid} is sponsored by another registrar", id_el)
-    return c
+    return owned(ctx, ctx.state.contacts, cid, id_el, "contact")
 
 
 def _opt(el: etree._Element | None) -> str | None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from lxml import etree
 
@@ -56,6 +57,23 @@ class Ctx:
     def model(self) -> str:
         """The registry data model."""
         return self.state.config.data_model
+
+
+class _Sponsored(Protocol):
+    cl_id: str
+
+
+S = TypeVar("S", bound=_Sponsored)
+
+
+def owned(ctx: Ctx, objects: Mapping[str, S], key: str, key_el: etree._Element | None, kind: str) -> S:
+    """The object ``key`` of ``objects`` if the session's registrar sponsors it (else 2303 / 2201)."""
+    obj = objects.get(key)
+    if obj is None:
+        raise CommandError(2303, f"{kind} {key} does not exist", key_el)
+    if obj.cl_id != ctx.cl_id:
+        raise CommandError(2201, f"{kind} {key} is sponsored by another registrar", key_el)
+    return obj
 
 
 def txt(el: etree._Element | None) -> str:

@@ -18,6 +18,7 @@ from registrar.epp.test_registry_ctx import (
     display_statuses,
     find,
     findall,
+    owned,
     period_months,
     status_changes,
     txt,
@@ -43,12 +44,7 @@ def _name(el: etree._Element) -> tuple[str, etree._Element]:
 
 def _own(ctx: Ctx, el: etree._Element) -> StoredDomain:
     name, name_el = _name(el)
-    d = ctx.state.domains.get(name)
-    if d is None:
-        raise CommandError(2303, f"domain {name} does not exist", name_el)
-    if d.cl_id != ctx.cl_id:
-        raise CommandError(2201, f"domain {name} is sponsored by another registrar", name_el)
-    return d
+    return owned(ctx, ctx.state.domains, name, name_el, "domain")
 
 
 def _hosts(ctx: Ctx, ns_el: etree._Element | None, *, must_exist: bool) -> list[str]:

@@ -19,6 +19,7 @@ from registrar.epp.test_registry_ctx import (
     display_statuses,
     find,
     findall,
+    owned,
     status_changes,
     txt,
 )
@@ -120,12 +121,7 @@ def create(ctx: Ctx, el: etree._Element) -> Result:
 
 def _own(ctx: Ctx, el: etree._Element) -> StoredHost:
     name, name_el = _name(el)
-    h = ctx.state.hosts.get(name)
-    if h is None:
-        raise CommandError(2303, f"host {name} does not exist", name_el)
-    if h.cl_id != ctx.cl_id:
-        raise CommandError(2201, f"host {name} is sponsored by another registrar", name_el)
-    return h
+    return owned(ctx, ctx.state.hosts, name, name_el, "host")
 
 
 def update(ctx: Ctx, el: etree._Element) -> Result:
