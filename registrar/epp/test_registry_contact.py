@@ -12,6 +12,7 @@ from lxml import etree
 from registrar.epp import ns
 from registrar.epp.test_registry_ctx import (
     Ctx,
+    check_result,
     check_status_delta,
     check_update_allowed,
     display_statuses,
@@ -110,15 +111,7 @@ def _disclose(ctx: Ctx, el: etree._Element | None) -> tuple[bool, tuple[tuple[st
 def check(ctx: Ctx, el: etree._Element) -> Result:
     """``contact:check``."""
     _gate(ctx)
-    chk = element(C, "chkData")
-    for i in findall(el, C, "id"):
-        cid = txt(i)
-        cd = sub(chk, C, "cd")
-        used = cid in ctx.state.contacts
-        sub(cd, C, "id", cid, avail="0" if used else "1")
-        if used:
-            sub(cd, C, "reason", "In use")
-    return Result(res_data=[chk])
+    return check_result(el, C, "id", lambda cid: "In use" if cid in ctx.state.contacts else None, lower=False)
 
 
 def info(ctx: Ctx, el: etree._Element) -> Result:

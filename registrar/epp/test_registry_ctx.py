@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -12,8 +12,9 @@ from lxml import etree
 
 from registrar.epp import ns
 from registrar.epp.test_registry_state import RegistryState
-from registrar.epp.test_registry_xml import CommandError
+from registrar.epp.test_registry_xml import CommandError, Result, element
 from registrar.epp.types import HostAddress, host_address
+from registrar.epp.xmlutil import sub
 
 
 @dataclass
@@ -166,3 +167,17 @@ def display_statuses(statuses: set[str], *, extra: Iterable[str] = ()) -> list[s
     if not [s for s in out if s != "linked"]:
         out.append("ok")
     return sorted(out)
+
+
+def check_result(el: etree._Element, namespace: str, key: str, reason_of: Callable[[str], str | None],
+                 *, lower: bool = True) -> Result:
+    """A ``<chkData>`` answer: one ``<cd>`` per ``key`` element, unavailable when ``reason_of`` says why."""
+    chk = element(namespace, "chkData")
+    for item in findall(el, namespace, key):
+        value = txt(item).lower() if lower else txt(item)
+        reason = reason_of(value)
+        cd = sub(chk, namespace, "cd")
+        sub(cd, namespace, key, value, avail="0" if reason else "1")
+        if reason:
+            sub(cd, namespace, "reason", reason)
+    return Result(res_data=[chk])

@@ -13,6 +13,7 @@ from registrar.epp.names import name_error
 from registrar.epp.test_registry_ctx import (
     Ctx,
     add_months,
+    check_result,
     check_status_delta,
     check_update_allowed,
     display_statuses,
@@ -119,23 +120,17 @@ def _ds_el(parent: etree._Element, rec: DSRecord) -> None:
 def check(ctx: Ctx, el: etree._Element) -> Result:
     """``domain:check``."""
     ctx.only_extensions()
-    chk = element(D, "chkData")
-    for n in findall(el, D, "name"):
-        name = txt(n).lower()
-        reason = None
+
+    def reason_of(name: str) -> str | None:
         if name_error(name):
-            reason = "invalid domain name"
-        elif ctx.state.served_tld(name) is None:
-            reason = "TLD not served"
-        elif ctx.state.registrable_domain(name) != name:
-            reason = "not a registrable name"
-        elif name in ctx.state.domains:
-            reason = "In use"
-        cd = sub(chk, D, "cd")
-        sub(cd, D, "name", name, avail="0" if reason else "1")
-        if reason:
-            sub(cd, D, "reason", reason)
-    return Result(res_data=[chk])
+            return "invalid domain name"
+        if ctx.state.served_tld(name) is None:
+            return "TLD not served"
+        if ctx.state.registrable_domain(name) != name:
+            return "not a registrable name"
+        return "In use" if name in ctx.state.domains else None
+
+    return check_result(el, D, "name", reason_of)
 
 
 def info(ctx: Ctx, el: etree._Element) -> Result:

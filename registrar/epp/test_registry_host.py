@@ -14,6 +14,7 @@ from registrar.epp.names import name_error
 from registrar.epp.test_registry_ctx import (
     Ctx,
     addresses,
+    check_result,
     check_status_delta,
     check_update_allowed,
     display_statuses,
@@ -62,15 +63,8 @@ def _superordinate(ctx: Ctx, name: str, name_el: etree._Element) -> str | None:
 def check(ctx: Ctx, el: etree._Element) -> Result:
     """``host:check``."""
     ctx.only_extensions()
-    chk = element(H, "chkData")
-    for n in findall(el, H, "name"):
-        name = txt(n).lower()
-        reason = "invalid host name" if name_error(name) else ("In use" if name in ctx.state.hosts else None)
-        cd = sub(chk, H, "cd")
-        sub(cd, H, "name", name, avail="0" if reason else "1")
-        if reason:
-            sub(cd, H, "reason", reason)
-    return Result(res_data=[chk])
+    return check_result(el, H, "name", lambda name: "invalid host name" if name_error(name)
+                        else ("In use" if name in ctx.state.hosts else None))
 
 
 def info(ctx: Ctx, el: etree._Element) -> Result:
