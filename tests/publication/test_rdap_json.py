@@ -511,7 +511,13 @@ def assert_parity(record: PublicRecord, redaction_text: str) -> None:
     whois = whois_published(
         whois_text.format_domain(record, NOW, redaction_text=redaction_text), redaction_text
     )
-    diff = {k: (rdap[k], whois.get(k)) for k in rdap if whois.get(k) != rdap[k]}
+    # Both directions: every key RDAP renders, and every contact element WHOIS prints (so a WHOIS-only
+    # personal element, e.g. a tech block without an RDAP tech entity, is caught too).
+    personal = {k for k in whois if k.startswith(("Registrant", "Tech", "Admin", "Billing", "Registry Registrant",
+                                                    "Registry Tech", "Registry Admin", "Registry Billing"))}
+    assert {"Registrant Name", "Registrant Country", "Registrant Email"} <= personal  # the filter sees them
+    keys = rdap.keys() | personal
+    diff = {k: (rdap.get(k), whois.get(k)) for k in keys if whois.get(k) != rdap.get(k)}
     assert not diff, f"{record.ldh_name}: RDAP vs WHOIS differ: {diff}"
     # Personal elements: WHOIS prints the redaction text exactly where RDAP signals a redaction.
     signalled = {r["name"]["type"] for r in response.get("redacted", [])} - {"Registrant Email", "Tech Email"}
