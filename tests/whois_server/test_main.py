@@ -99,3 +99,26 @@ def test_invalid_config_stops_the_server_with_the_key(tmp_path: Path) -> None:
                            f"sqlite:///{tmp_path / 'x.db'}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "unknown configuration key: whois.idle_timout" in proc.stderr
+
+
+def test_cached_records_follow_consent_changes_within_a_second(
+        empty_db_url: str, start_server: Callable[..., RunningServer]) -> None:
+    """With the cache on (long TTL), a consent change reaches WHOIS through the journal watch, not the TTL."""
+    from registrar.fixtures import load
+    from registrar.operations import set_consent
+    from registrar.storage import Database, find_domain, utcnow
+
+    db = Database(empty_db_url)
+    load(db, [ROOT / "fixtures" / "registrations.toml"])
+    server = start_server(empty_db_url, overrides={"server": {"cache_ttl": 3600.0,
+                                                              "cache_invalidation_interval": 0.2}})
+    before = whois(server, "acme-widgets.example")
+    assert "Registrant Name: REDACTED FOR PRIVACY" in before
+    with db.transaction() as s:
+        domain = find_domain(s, "acme-widgets.example")
+        assert domain is not None
+        handle = domain.registrant.handle
+        set_consent(s, handle, ["name"], True, actor="test", now=utcnow())
+    assert wait_for(lambda: "Registrant Name: REDACTED FOR PRIVACY" not in whois(server, "acme-widgets.example"),
+                    timeout=5)
+    db.dispose()
