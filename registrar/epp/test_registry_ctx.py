@@ -65,6 +65,7 @@ class _Sponsored(Protocol):
 
 
 S = TypeVar("S", bound=_Sponsored)
+T = TypeVar("T")
 
 
 def owned(ctx: Ctx, objects: Mapping[str, S], key: str, key_el: etree._Element | None, kind: str) -> S:
@@ -181,3 +182,20 @@ def check_result(el: etree._Element, namespace: str, key: str, reason_of: Callab
         if reason:
             sub(cd, namespace, "reason", reason)
     return Result(res_data=[chk])
+
+
+def apply_delta(current: Iterable[T], add: Iterable[T], rem: Iterable[T], *, absent: Callable[[T], str],
+                present: Callable[[T], str]) -> list[T]:
+    """``current`` minus ``rem`` plus ``add``, strictly: removing what is absent or adding what is
+    present is a 2306 with the message ``absent(item)`` / ``present(item)``."""
+    items = list(current)
+    removed = list(rem)
+    for item in removed:
+        if item not in items:
+            raise CommandError(2306, absent(item))
+    out = [i for i in items if i not in removed]
+    for item in add:
+        if item in out:
+            raise CommandError(2306, present(item))
+        out.append(item)
+    return out

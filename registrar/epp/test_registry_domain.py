@@ -13,6 +13,7 @@ from registrar.epp.names import name_error
 from registrar.epp.test_registry_ctx import (
     Ctx,
     add_months,
+    apply_delta,
     check_result,
     check_status_delta,
     check_update_allowed,
@@ -269,27 +270,15 @@ def update(ctx: Ctx, el: etree._Element) -> Result:
 
     rem_ns = _hosts(ctx, find(rem, D, "ns"), must_exist=False)
     add_ns = _hosts(ctx, find(add, D, "ns"), must_exist=True)
-    for h in rem_ns:
-        if h not in d.nameservers:
-            raise CommandError(2306, f"{h} is not a nameserver of {d.name}")
-    new_ns = [h for h in d.nameservers if h not in rem_ns]
-    for h in add_ns:
-        if h in new_ns:
-            raise CommandError(2306, f"{h} is already a nameserver of {d.name}")
-        new_ns.append(h)
+    new_ns = apply_delta(d.nameservers, add_ns, rem_ns, absent=lambda h: f"{h} is not a nameserver of {d.name}",
+                         present=lambda h: f"{h} is already a nameserver of {d.name}")
     if len(new_ns) > ctx.state.config.max_nameservers:
         raise CommandError(2306, "too many nameservers")
 
     rem_c = _contacts(ctx, rem, must_exist=False)
     add_c = _contacts(ctx, add, must_exist=True)
-    for c in rem_c:
-        if c not in d.contacts:
-            raise CommandError(2306, f"{c[0]} contact {c[1]} is not associated")
-    new_c = [c for c in d.contacts if c not in rem_c]
-    for c in add_c:
-        if c in new_c:
-            raise CommandError(2306, f"{c[0]} contact {c[1]} is already associated")
-        new_c.append(c)
+    new_c = apply_delta(d.contacts, add_c, rem_c, absent=lambda c: f"{c[0]} contact {c[1]} is not associated",
+                        present=lambda c: f"{c[0]} contact {c[1]} is already associated")
 
     registrant = d.registrant
     reg_el = find(chg, D, "registrant")

@@ -14,6 +14,7 @@ from registrar.epp.names import name_error
 from registrar.epp.test_registry_ctx import (
     Ctx,
     addresses,
+    apply_delta,
     check_result,
     check_status_delta,
     check_update_allowed,
@@ -131,14 +132,8 @@ def update(ctx: Ctx, el: etree._Element) -> Result:
     check_status_delta(h.statuses, add_s, rem_s)
     rem_a = addresses(findall(rem, H, "addr"))
     add_a = addresses(findall(add, H, "addr"))
-    for a in rem_a:
-        if a not in h.addresses:
-            raise CommandError(2306, f"address {a[0]} not set")
-    new_addrs = [a for a in h.addresses if a not in rem_a]
-    for a in add_a:
-        if a in new_addrs:
-            raise CommandError(2306, f"address {a[0]} already set")
-        new_addrs.append(a)
+    new_addrs = apply_delta(h.addresses, add_a, rem_a, absent=lambda a: f"address {a[0]} not set",
+                            present=lambda a: f"address {a[0]} already set")
     new_name = h.name
     new_el = find(chg, H, "name")
     if new_el is not None:
